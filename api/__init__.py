@@ -1,0 +1,1 @@
+"""Storage, jobs, the FastAPI service and the ``callscope`` command line."""

@@ -1,0 +1,1 @@
+"""Trained, versioned models and their training and evaluation (issue 3)."""

@@ -1,0 +1,1 @@
+"""Call understanding: reasons, script points, competitors, leads, sentiment, PII (issue 3)."""

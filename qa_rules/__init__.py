@@ -1,0 +1,1 @@
+"""Quality inspection against each centre's rule book (issue 4)."""

@@ -1,0 +1,1 @@
+"""Speech stage: recordings in, timed speaker-labelled transcripts and acoustic features out."""

@@ -1,0 +1,42 @@
+"""Text normalisation for Whisper output: simplified characters and comparable numbers.
+
+Whisper base often writes traditional characters for Mandarin speech; callers of Callscope expect
+simplified. For scoring, numbers are written as Arabic digits on both sides so that 五十八 and 58
+(or 幺三八 and 138) count as the same words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_KEEP = re.compile(r"[\w]", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional to simplified Chinese (OpenCC ``t2s``), full-width ASCII to half-width."""
+    return _t2s().convert(unicodedata.normalize("NFKC", text))
+
+
+def spoken_numbers_to_digits(text: str) -> str:
+    """Chinese numerals to Arabic digits (一百零八 -> 108, 幺三八 -> 138), via cn2an."""
+    import cn2an
+
+    try:
+        return cn2an.transform(text, "cn2an")
+    except (ValueError, KeyError):  # cn2an gives up on some odd mixes; keep the text as it is
+        return text
+
+
+def comparable_text(text: str) -> str:
+    """Text reduced for CER: simplified, numbers as digits, letters upper-case, no punctuation."""
+    text = spoken_numbers_to_digits(to_simplified(text))
+    return "".join(ch for ch in text.upper() if _KEEP.match(ch) and ch != "_")
