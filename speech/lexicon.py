@@ -56,7 +56,12 @@ class Lexicon:
         return text + "、".join(words) + ("。" if words else "")
 
     def correct(self, text: str) -> str:
-        """Replace character runs whose toneless pinyin equals a lexicon word's but spelling differs."""
+        """Replace runs that sound like a lexicon word but are spelled otherwise.
+
+        Two-character words must match in toneless pinyin exactly (签罩 -> 千兆); longer words also
+        match with the usual accent mergers zh/z, ch/c, sh/s, -ng/-n (赞单分期 -> 账单分期), where
+        a false match is unlikely.
+        """
         table = _pinyin_table(tuple(w for w in self.words() if len(w) >= 2 and _HAN.fullmatch(w)))
         if not table:
             return text
@@ -95,8 +100,20 @@ def _pinyin_table(words: tuple[str, ...]) -> dict[int, dict[tuple[str, ...], str
     """Lexicon words keyed by length, then by their toneless pinyin syllables."""
     table: dict[int, dict[tuple[str, ...], str]] = {}
     for word in words:
-        table.setdefault(len(word), {}).setdefault(_syllables(word), word)
+        syllables = _syllables(word)
+        table.setdefault(len(word), {}).setdefault(syllables, word)
+        if len(word) >= 3:
+            table[len(word)].setdefault(_fuzzy(syllables), word)
     return table
+
+
+def _fuzzy(syllables: tuple[str, ...]) -> tuple[str, ...]:
+    """Syllables with retroflex and nasal-ending distinctions merged (accent-tolerant key)."""
+    return tuple("~" + _MERGE.sub(lambda m: _MERGERS[m.group(0)], s) for s in syllables)
+
+
+_MERGERS = {"zh": "z", "ch": "c", "sh": "s", "ng": "n"}
+_MERGE = re.compile(r"^(zh|ch|sh)|ng$")
 
 
 def _syllables(text: str) -> tuple[str, ...]:
@@ -114,7 +131,8 @@ def _correct_run(run: str, table: dict[int, dict[tuple[str, ...], str]]) -> str:
     lengths = sorted(table, reverse=True)
     while i < len(run):
         for n in lengths:
-            word = table[n].get(tuple(syllables[i : i + n])) if i + n <= len(run) else None
+            key = tuple(syllables[i : i + n])
+            word = (table[n].get(key) or (table[n].get(_fuzzy(key)) if n >= 3 else None)) if i + n <= len(run) else None
             if word is not None:
                 out.append(word)
                 i += n

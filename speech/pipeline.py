@@ -37,9 +37,22 @@ def transcribe_recording(
     path: str | Path, transcriber: Transcriber, options: PipelineOptions | None = None
 ) -> Conversation:
     """Transcribe one recording; raises ``speech.audio.AudioError`` for an unusable file."""
-    options = options or PipelineOptions()
     started = time.perf_counter()
     audio = load_audio(path)
+    conversation = transcribe_audio(audio, Path(path).stem, transcriber, options)
+    conversation.transcription = {
+        "source": Path(path).name,
+        **(conversation.transcription or {}),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    return conversation
+
+
+def transcribe_audio(
+    audio: Audio, call_id: str, transcriber: Transcriber, options: PipelineOptions | None = None
+) -> Conversation:
+    """Transcribe decoded audio (for callers that hold samples, such as benchmarks)."""
+    options = options or PipelineOptions()
     if _is_true_stereo(audio):
         regions, roles, method, channels = _stereo_regions(audio, options)
         decoded = transcriber.decode(group_turns(regions, max_gap=options.max_gap_s), channels)
@@ -48,13 +61,12 @@ def transcribe_recording(
         channels = [audio.mono()]
     turns = [_turn(d, roles) for d in decoded]
     agitation(turns, channels, {role: min(spk, len(channels) - 1) for spk, role in roles.items()})
-    conversation = Conversation(
-        call_id=Path(path).stem,
+    return Conversation(
+        call_id=call_id,
         turns=turns,
         duration_s=audio.duration,
         acoustics=measure(regions, roles, turns, options.features),
         transcription={
-            "source": Path(path).name,
             "codec": audio.codec,
             "source_rate": audio.source_rate,
             "channels": len(audio.channels),
@@ -62,10 +74,8 @@ def transcribe_recording(
             "model": str(transcriber.model.path),
             "asr": transcriber.options.to_dict(),
             "vad": options.vad.to_dict(),
-            "seconds": round(time.perf_counter() - started, 2),
         },
     )
-    return conversation
 
 
 def _is_true_stereo(audio: Audio) -> bool:

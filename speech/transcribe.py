@@ -1,15 +1,16 @@
-"""Whisper decoding of turns: each turn's audio is decoded on its own, many turns per batch.
+"""Whisper decoding of turns in context windows, words mapped back to turns by their times.
 
-Decoding turn by turn (not the whole channel) gives each turn exact times from the VAD and stops
-Whisper from running one sentence across two speakers. The turns of both channels go through
-faster-whisper's batched pipeline together, so the 2 cores stay busy and silent stretches are
-never decoded.
+Each party's speech clips are packed, in time order, into windows holding up to 28 s of that
+party's speech only: the clips are laid end to end with a short pause between them, the way
+faster-whisper's own VAD filter does, so silence and the other party are never decoded. A window
+gives Whisper the context of several turns, which it needs (decoded one short turn at a time it
+makes markedly more mistakes). Word timestamps put every word back into the turn it was spoken in.
+All windows of a call go through faster-whisper's batched pipeline together.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from speech.segments import TurnSlot
 from speech.textnorm import to_simplified
 
 MAX_WINDOW_S = 28.0
+PAUSE_S = 0.3  # silence put between two clips inside a window
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,26 +42,72 @@ class AsrOptions:
 
 @dataclass(slots=True)
 class DecodedTurn:
-    """A turn's words as decoded, with Whisper's confidence (probability per token, geometric mean)."""
+    """A turn's words as decoded, with Whisper's confidence (geometric mean word probability)."""
 
     slot: TurnSlot
     text: str
     confidence: float
 
 
-def windows(slot: TurnSlot, max_s: float = MAX_WINDOW_S) -> list[tuple[float, float]]:
-    """A turn's clips merged into as few spans of at most ``max_s`` seconds as possible."""
-    spans: list[tuple[float, float]] = []
-    for start, end in slot.clips:
-        if spans and end - spans[-1][0] <= max_s:
-            spans[-1] = (spans[-1][0], end)
-        else:
-            spans.append((start, end))
-    return spans
+@dataclass(slots=True)
+class Piece:
+    """One clip placed in the decoding buffer: where it sits there, and which turn it belongs to."""
+
+    slot: int
+    at: float  # start in the buffer (s)
+    start: float  # start in the recording (s)
+    end: float
+
+
+@dataclass(slots=True)
+class Window:
+    """A stretch of the buffer (at most ``MAX_WINDOW_S``) decoded as one Whisper input."""
+
+    start: float
+    pieces: list[Piece] = field(default_factory=list)
+
+    @property
+    def end(self) -> float:
+        """End of the last piece in the buffer."""
+        last = self.pieces[-1]
+        return last.at + (last.end - last.start)
+
+
+def plan_windows(slots: list[TurnSlot], max_s: float = MAX_WINDOW_S) -> list[Window]:
+    """Lay every speaker's clips end to end in a buffer, cut into windows of at most ``max_s``."""
+    windows: list[Window] = []
+    cursor = 0.0
+    for speaker in sorted({s.speaker for s in slots}):
+        clips = sorted(
+            ((i, a, b) for i, s in enumerate(slots) if s.speaker == speaker for a, b in s.clips),
+            key=lambda c: c[1],
+        )
+        current: Window | None = None
+        for index, start, end in clips:
+            if current is None or cursor + (end - start) - current.start > max_s:
+                current = Window(cursor)
+                windows.append(current)
+            current.pieces.append(Piece(index, cursor, start, end))
+            cursor += (end - start) + PAUSE_S
+    return windows
+
+
+def build_buffer(windows: list[Window], slots: list[TurnSlot], channels: list[np.ndarray]) -> np.ndarray:
+    """The decoding buffer: each piece's samples copied from its speaker's channel, zeros between."""
+    total = max((w.end for w in windows), default=0.0) + PAUSE_S
+    buffer = np.zeros(int(total * SAMPLE_RATE) + 1, dtype=np.float32)
+    for window in windows:
+        for piece in window.pieces:
+            source = channels[slots[piece.slot].speaker]
+            a, b = int(piece.start * SAMPLE_RATE), int(piece.end * SAMPLE_RATE)
+            at = int(piece.at * SAMPLE_RATE)
+            chunk = source[a:b]
+            buffer[at : at + len(chunk)] = chunk
+    return buffer
 
 
 class Transcriber:
-    """Decodes turn slots of one recording with a loaded Whisper model."""
+    """Decodes the turn slots of one recording with a loaded Whisper model."""
 
     def __init__(self, model: ModelSpec, options: AsrOptions | None = None, lexicon: Lexicon | None = None):
         self.model = model
@@ -67,49 +115,43 @@ class Transcriber:
         self.lexicon = lexicon
 
     def decode(self, slots: list[TurnSlot], channels: list[np.ndarray]) -> list[DecodedTurn]:
-        """Text for every slot; ``slot.speaker`` indexes ``channels`` (one channel for mono)."""
+        """Text for every slot; ``slot.speaker`` indexes ``channels`` (mono: the same signal twice)."""
         if not slots:
             return []
         from faster_whisper import BatchedInferencePipeline
 
-        # Lay the channels end to end so one batched call covers the turns of both parties.
-        offsets = np.cumsum([0] + [len(c) for c in channels[:-1]]) / SAMPLE_RATE
-        audio = np.concatenate(channels) if len(channels) > 1 else channels[0]
-        clips, owners = [], []
-        for index, slot in enumerate(slots):
-            shift = float(offsets[slot.speaker])
-            for start, end in windows(slot):
-                clips.append({"start": start + shift, "end": end + shift})
-                owners.append(index)
+        windows = plan_windows(slots)
         pipeline = BatchedInferencePipeline(load_whisper(self.model))
         segments, _ = pipeline.transcribe(
-            audio,
+            build_buffer(windows, slots, channels),
             language=self.options.language,
             beam_size=self.options.beam_size,
             batch_size=self.options.batch_size,
             temperature=0.0,
             initial_prompt=self.lexicon.prompt() if self.lexicon and self.options.use_prompt else None,
-            clip_timestamps=clips,
-            no_speech_threshold=self.options.no_speech_threshold,
+            clip_timestamps=[{"start": w.start, "end": w.end} for w in windows],
+            without_timestamps=True,
+            word_timestamps=True,
             log_progress=False,
         )
-        return self._collect(slots, clips, owners, list(segments))
-
-    def _collect(self, slots, clips, owners, segments) -> list[DecodedTurn]:
-        """Join decoded segments back to their turns; clean and correct the text."""
-        texts: list[list[str]] = [[] for _ in slots]
-        logprobs: list[list[float]] = [[] for _ in slots]
+        words: list[list[tuple[str, float]]] = [[] for _ in slots]
         for segment in segments:
-            clip = _clip_of(segment.start, clips)
-            if clip is None or _is_noise(segment, self.options.no_speech_threshold):
+            if _is_noise(segment, self.options.no_speech_threshold):
                 continue
-            texts[owners[clip]].append(segment.text.strip())
-            logprobs[owners[clip]].append(segment.avg_logprob)
+            for word in segment.words or []:
+                slot = _slot_at((word.start + word.end) / 2, windows)
+                if slot is not None:
+                    words[slot].append((word.word, word.probability))
+        return self._join(slots, words)
+
+    def _join(self, slots: list[TurnSlot], words: list[list[tuple[str, float]]]) -> list[DecodedTurn]:
+        """One ``DecodedTurn`` per slot that got words: cleaned text, geometric-mean confidence."""
         decoded = []
-        for slot, parts, lps in zip(slots, texts, logprobs):
-            text = self.clean("".join(parts))
+        for slot, pieces in zip(slots, words):
+            text = self.clean("".join(w for w, _ in pieces))
             if text:
-                decoded.append(DecodedTurn(slot, text, math.exp(float(np.mean(lps)))))
+                probs = np.clip([p for _, p in pieces], 1e-6, 1.0)
+                decoded.append(DecodedTurn(slot, text, float(np.exp(np.mean(np.log(probs))))))
         return decoded
 
     def clean(self, text: str) -> str:
@@ -120,14 +162,17 @@ class Transcriber:
         return text
 
 
-def _clip_of(start: float, clips: list[dict[str, float]]) -> int | None:
-    """Index of the clip a segment starting at ``start`` came from (clips are disjoint)."""
-    for i, clip in enumerate(clips):
-        if clip["start"] - 0.05 <= start < clip["end"]:
-            return i
+def _slot_at(t: float, windows: list[Window]) -> int | None:
+    """The turn whose piece holds buffer time ``t`` (a word in a pause goes to the nearer piece)."""
+    for window in windows:
+        if window.start - PAUSE_S <= t <= window.end + PAUSE_S:
+            def distance(p: Piece) -> float:
+                return max(p.at - t, 0.0, t - (p.at + p.end - p.start))
+
+            return min(window.pieces, key=distance).slot
     return None
 
 
 def _is_noise(segment, no_speech_threshold: float) -> bool:
-    """Whisper's own verdict that a clip holds no speech (a cough, line noise, echo)."""
+    """Whisper's own verdict that a window holds no speech (a cough, line noise, echo)."""
     return segment.no_speech_prob > no_speech_threshold and segment.avg_logprob < -1.0

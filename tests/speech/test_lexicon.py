@@ -1,0 +1,73 @@
+"""The domain lexicon: parsing with located errors, Whisper prompt, sound-alike slip correction."""
+
+from __future__ import annotations
+
+import pytest
+
+from speech.lexicon import Lexicon, LexiconError, Term, load_lexicon
+
+
+def test_bundled_lexicon_loads_with_domain_terms():
+    lexicon = load_lexicon()
+    words = lexicon.words()
+    for term in ("流量包", "携号转网", "招商银行", "招行", "千兆"):
+        assert term in words
+
+
+def test_prompt_is_simplified_and_bounded():
+    prompt = load_lexicon().prompt(max_chars=60)
+    assert len(prompt) <= 60
+    assert prompt.startswith("以下是普通话的客服电话录音")
+    assert "客服" in prompt
+
+
+@pytest.mark.parametrize(
+    "heard, meant",
+    [
+        ("我想办一个签罩宽带", "我想办一个千兆宽带"),
+        ("可以申请张单分期吗", "可以申请账单分期吗"),
+        ("我打了克服电话", "我打了客服电话"),
+        ("先跟您合时一下", "先跟您核实一下"),
+        ("麻烦提供一下机主性名", "麻烦提供一下机主姓名"),
+        ("我想办赞单分期", "我想办账单分期"),
+        ("我要办理心用卡", "我要办理信用卡"),
+        ("今天天气很好", "今天天气很好"),
+        ("我要办流量包", "我要办流量包"),
+    ],
+)
+def test_sound_alike_slips_are_corrected(heard, meant):
+    assert load_lexicon().correct(heard) == meant
+
+
+def test_correction_leaves_latin_and_digits_alone():
+    lexicon = Lexicon((Term("千兆"),))
+    assert lexicon.correct("5G套餐128元签罩") == "5G套餐128元千兆"
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("流量包 product\n流量包 product\n", r"lex.txt:2: term '流量包' already defined on line 1"),
+        ("招商银行 brand 招行 extra\n", r"lex.txt:1: expected 'TERM \[CATEGORY\] \[ALIAS\|ALIAS\]'"),
+    ],
+)
+def test_malformed_lexicon_names_file_and_line(tmp_path, content, message):
+    path = tmp_path / "lex.txt"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(LexiconError, match=message):
+        load_lexicon(path)
+
+
+def test_unreadable_lexicon(tmp_path):
+    path = tmp_path / "lex.txt"
+    path.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(LexiconError, match="cannot read lexicon"):
+        load_lexicon(path)
+
+
+def test_customer_lexicon_with_aliases(tmp_path):
+    path = tmp_path / "lex.txt"
+    path.write_text("# ours\n宝宝卡 product 宝卡|亲子卡\n", encoding="utf-8")
+    lexicon = load_lexicon(path)
+    assert lexicon.terms == (Term("宝宝卡", "product", ("宝卡", "亲子卡")),)
+    assert lexicon.words() == ["宝宝卡", "宝卡", "亲子卡"]
