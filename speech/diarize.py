@@ -1,10 +1,15 @@
 """Mono recordings: split the speech into two speakers, then tell agent from customer by their words.
 
-Speaker separation clusters 1-second windows of speech on voice features (Whisper's log-mel
-spectrum statistics and pitch) into two groups. Which group is the agent is decided from what each
-says, using weighted cue phrases (``callscope/data/role_cues.json``: the agent greets with the
-company's name, asks for verification, thanks for the call); with no cues either way the first
-speaker is taken to be the agent, as in an inbound call.
+Speaker separation works on short speech regions (VAD with tight pauses, so a region rarely spans
+a change of speaker):
+1. a first split of the regions into two groups, tried three ways (pitch; pitch and spectral
+   centre; mean cepstrum), since any one cue can fail on a given call;
+2. from each first split, a 16-component Gaussian mixture per speaker is trained on the frames'
+   cepstra (classic GMM speaker modelling), regions are reassigned to the speaker whose model
+   explains them best, and this repeats until stable;
+3. the split whose models explain the call best (highest total likelihood) wins.
+Which group is the agent is decided from what each says, using weighted cue phrases
+(``callscope/data/role_cues.json``); with no cues either way the first speaker is the agent.
 """
 
 from __future__ import annotations
@@ -18,36 +23,36 @@ import numpy as np
 from speech.audio import SAMPLE_RATE
 from speech.features import median_pitch
 from speech.segments import Region
+from speech.vad import VadOptions
 
 ROLE_CUES = Path(__file__).resolve().parent.parent / "callscope" / "data" / "role_cues.json"
-WINDOW_S, HOP_S = 1.0, 0.5
+DIARIZATION_VAD = VadOptions(min_silence_ms=200, speech_pad_ms=30)
+FRAMES_PER_S = 100  # Whisper's log-mel hop is 10 ms
 
 
 def split_speakers(samples: np.ndarray, regions: list[tuple[float, float]]) -> list[Region]:
-    """Regions labelled speaker 0 or 1, split where the speaker changes inside a region."""
-    windows = [(a, min(a + WINDOW_S, e)) for s, e in regions for a in _starts(s, e)]
-    if len(windows) < 4:
+    """Each region labelled speaker 0 or 1 (0 for all when there is too little speech to split)."""
+    cepstra, energy = _cepstra(samples)
+    units = [_voiced_frames(s, e, energy) for s, e in regions]
+    if len(regions) < 4 or sum(len(u) for u in units) < 200:
         return [Region(0, s, e) for s, e in regions]
-    features = np.array([_voice_features(samples, a, b) for a, b in windows])
-    labels = _two_clusters(features)
-    return _relabel_regions(regions, windows, labels)
+    starts = _first_splits(samples, regions, cepstra, units)
+    best_labels, best_score = starts[0], -np.inf
+    for labels in starts:
+        labels, score = _self_train(cepstra, units, labels)
+        if score > best_score:
+            best_labels, best_score = labels, score
+    return [Region(int(k), s, e) for k, (s, e) in zip(best_labels, regions)]
 
 
-def _starts(start: float, end: float) -> list[float]:
-    count = max(1, int(np.ceil((end - start - WINDOW_S) / HOP_S)) + 1)
-    return [start + i * HOP_S for i in range(count) if start + i * HOP_S < end - 0.2] or [start]
+def _cepstra(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per 10 ms frame: 19 cepstral coefficients (standardised over the call) and log energy."""
+    from scipy.fft import dct
 
-
-def _voice_features(samples: np.ndarray, a: float, b: float) -> np.ndarray:
-    """Mean and spread of the log-mel spectrum plus log pitch for one window."""
-    chunk = samples[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)]
-    mel = _mel(chunk)
-    pitch = median_pitch(chunk)
-    return np.concatenate([mel.mean(axis=1), mel.std(axis=1), [np.log(pitch) if np.isfinite(pitch) else np.nan]])
-
-
-def _mel(chunk: np.ndarray) -> np.ndarray:
-    return _extractor()(chunk, padding=0)[:40]  # the lower 40 of 80 bands carry the voice
+    mel = _extractor()(samples, padding=0)
+    cepstra = dct(mel, type=2, axis=0, norm="ortho")[1:20].T
+    cepstra = (cepstra - cepstra.mean(axis=0)) / (cepstra.std(axis=0) + 1e-9)
+    return cepstra, mel.mean(axis=0)
 
 
 @lru_cache(maxsize=1)
@@ -57,50 +62,69 @@ def _extractor():
     return FeatureExtractor()
 
 
-def _two_clusters(features: np.ndarray) -> np.ndarray:
-    """0/1 label per window from a two-component Gaussian mixture on standardised features."""
+def _voiced_frames(start: float, end: float, energy: np.ndarray) -> np.ndarray:
+    """Frame indices of a region, without its quietest 30 % (pauses and breaths)."""
+    frames = np.arange(int(start * FRAMES_PER_S), min(int(end * FRAMES_PER_S), len(energy)))
+    if len(frames) <= 5:
+        return frames
+    return frames[energy[frames] > np.percentile(energy[frames], 30)]
+
+
+def _first_splits(samples, regions, cepstra, units) -> list[np.ndarray]:
+    """Three independent first guesses at who spoke each region."""
+    from sklearn.cluster import KMeans
     from sklearn.mixture import GaussianMixture
     from sklearn.preprocessing import StandardScaler
 
-    pitch = features[:, -1]
-    fill = np.nanmedian(pitch) if np.isfinite(pitch).any() else 0.0
-    features[:, -1] = np.where(np.isfinite(pitch), pitch, fill)
-    x = StandardScaler().fit_transform(features)
-    x[:, -1] *= 4.0  # pitch separates two voices far better than any one spectral band
-    model = GaussianMixture(2, covariance_type="diag", random_state=0, n_init=3).fit(x)
-    return model.predict(x)
+    voice = np.array([_pitch_and_centre(samples[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)]) for s, e in regions])
+    for j in range(voice.shape[1]):
+        column = voice[:, j]
+        fill = np.nanmedian(column) if np.isfinite(column).any() else 0.0
+        voice[:, j] = np.where(np.isfinite(column), column, fill)
+    voice = StandardScaler().fit_transform(voice)
+    means = np.array([cepstra[u].mean(axis=0) if len(u) else np.zeros(cepstra.shape[1]) for u in units])
+    return [
+        GaussianMixture(2, random_state=0, n_init=5).fit_predict(voice[:, :1]),
+        GaussianMixture(2, random_state=0, n_init=5).fit_predict(voice),
+        KMeans(2, n_init=10, random_state=0).fit_predict(StandardScaler().fit_transform(means)),
+    ]
 
 
-def _relabel_regions(regions, windows, labels) -> list[Region]:
-    """Each region takes its windows' labels; a region with a run of the other label is split."""
-    out: list[Region] = []
-    k = 0
-    for start, end in regions:
-        mine = []
-        while k < len(windows) and windows[k][0] < end and windows[k][0] >= start - 1e-6:
-            mine.append((windows[k][0], int(labels[k])))
-            k += 1
-        out.extend(_split_region(start, end, mine))
-    return out
+def _pitch_and_centre(x: np.ndarray) -> tuple[float, float]:
+    """Log median pitch and log-frequency spectral centre (150-3400 Hz) of one region."""
+    pitch = median_pitch(x)
+    n, hop = 512, 160
+    if len(x) < n:
+        return (np.log(pitch) if np.isfinite(pitch) else np.nan), np.nan
+    idx = np.arange(n)[None, :] + hop * np.arange(1 + (len(x) - n) // hop)[:, None]
+    power = np.abs(np.fft.rfft(x[idx] * np.hanning(n), axis=1)) ** 2
+    power = power[power.sum(axis=1) > np.percentile(power.sum(axis=1), 50)]
+    freqs = np.fft.rfftfreq(n, 1 / SAMPLE_RATE)
+    band = (freqs >= 150) & (freqs <= 3400)
+    spectrum = power[:, band].mean(axis=0)
+    centre = float((spectrum * np.log(freqs[band])).sum() / (spectrum.sum() + 1e-12))
+    return (np.log(pitch) if np.isfinite(pitch) else np.nan), centre
 
 
-def _split_region(start: float, end: float, labelled: list[tuple[float, int]]) -> list[Region]:
-    """Cut a region where the label changes and holds for 2+ windows; short flips are ignored."""
-    if not labelled:
-        return [Region(0, start, end)]
-    labels = [lab for _, lab in labelled]
-    smoothed = labels[:]
-    for i in range(1, len(labels) - 1):
-        if labels[i - 1] == labels[i + 1] != labels[i]:
-            smoothed[i] = labels[i - 1]
-    pieces: list[Region] = []
-    for (t, lab) in zip([t for t, _ in labelled], smoothed):
-        cut = max(start, t + (WINDOW_S - HOP_S) / 2) if pieces else start
-        if not pieces or pieces[-1].speaker != lab:
-            if pieces:
-                pieces[-1].end = cut
-            pieces.append(Region(lab, cut, end))
-    return [p for p in pieces if p.end - p.start > 0.05]
+def _self_train(cepstra: np.ndarray, units: list[np.ndarray], labels: np.ndarray, rounds: int = 6):
+    """Alternate: fit one GMM per speaker, reassign regions; returns labels and total log-likelihood."""
+    from sklearn.mixture import GaussianMixture
+
+    score = -np.inf
+    for _ in range(rounds):
+        models = []
+        for k in (0, 1):
+            frames = np.concatenate([u for u, lab in zip(units, labels) if lab == k] or [np.arange(0)])
+            if len(frames) < 50:
+                return labels, -np.inf  # one speaker swallowed everything: not a two-party split
+            models.append(GaussianMixture(16, covariance_type="diag", random_state=0, max_iter=50).fit(cepstra[frames]))
+        loglik = np.array([[m.score_samples(cepstra[u]).sum() if len(u) else 0.0 for m in models] for u in units])
+        new = np.argmax(loglik, axis=1)
+        score = float(loglik.max(axis=1).sum())
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    return labels, score
 
 
 @lru_cache(maxsize=4)

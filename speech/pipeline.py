@@ -100,7 +100,7 @@ def _stereo_regions(audio: Audio, options: PipelineOptions):
 def _mono_turns(audio: Audio, transcriber: Transcriber, options: PipelineOptions):
     """Cluster two voices, transcribe, then name the agent from what each voice says."""
     samples = audio.mono()
-    regions = diarize.split_speakers(samples, speech_regions(samples, options.vad))
+    regions = diarize.split_speakers(samples, speech_regions(samples, diarize.DIARIZATION_VAD))
     slots = group_turns(regions, max_gap=options.max_gap_s)
     decoded = transcriber.decode(slots, [samples, samples])  # both speakers read the one signal
     texts: dict[int, str] = {}

@@ -121,36 +121,69 @@ class Transcriber:
         from faster_whisper import BatchedInferencePipeline
 
         windows = plan_windows(slots)
-        pipeline = BatchedInferencePipeline(load_whisper(self.model))
-        segments, _ = pipeline.transcribe(
-            build_buffer(windows, slots, channels),
-            language=self.options.language,
-            beam_size=self.options.beam_size,
-            batch_size=self.options.batch_size,
-            temperature=0.0,
-            initial_prompt=self.lexicon.prompt() if self.lexicon and self.options.use_prompt else None,
-            clip_timestamps=[{"start": w.start, "end": w.end} for w in windows],
-            without_timestamps=True,
-            word_timestamps=True,
-            log_progress=False,
-        )
-        words: list[list[tuple[str, float]]] = [[] for _ in slots]
-        for segment in segments:
-            if _is_noise(segment, self.options.no_speech_threshold):
-                continue
-            for word in segment.words or []:
-                slot = _slot_at((word.start + word.end) / 2, windows)
-                if slot is not None:
-                    words[slot].append((word.word, word.probability))
+        buffer = build_buffer(windows, slots, channels)
+        words: list[list[tuple[float, str, float]]] = [[] for _ in slots]
+        heard: set[int] = set()  # ids of pieces that got at least one word
+        pending = windows
+        for _ in range(2):  # a second pass retries the pieces the first pass left without words
+            for window, found in self._decode_windows(buffer, pending):
+                for text, middle, probability in found:
+                    piece = _piece_at(middle, window)
+                    words[piece.slot].append((middle, text, probability))
+                    heard.add(id(piece))
+            pending = _unheard(pending, heard)
+            if not pending:
+                break
         return self._join(slots, words)
 
-    def _join(self, slots: list[TurnSlot], words: list[list[tuple[str, float]]]) -> list[DecodedTurn]:
-        """One ``DecodedTurn`` per slot that got words: cleaned text, geometric-mean confidence."""
+    def _decode_windows(self, buffer: np.ndarray, windows: list[Window]):
+        """Yield (window, words) for each window: one batched pass, fallback for failed decodes."""
+        from faster_whisper import BatchedInferencePipeline
+
+        pipeline = BatchedInferencePipeline(load_whisper(self.model))
+        segments, _ = pipeline.transcribe(
+            buffer,
+            clip_timestamps=[{"start": w.start, "end": w.end} for w in windows],
+            batch_size=self.options.batch_size,
+            temperature=0.0,
+            **self._decoding(),
+        )
+        for segment in segments:
+            window = _window_at(segment.start, windows)
+            if window is None or _is_noise(segment, self.options.no_speech_threshold):
+                continue
+            yield window, (self._redecode(buffer, window) if _is_degenerate(segment) else _words(segment))
+
+    def _decoding(self) -> dict[str, object]:
+        """Options shared by the batched pass and the fallback pass."""
+        return {
+            "language": self.options.language,
+            "beam_size": self.options.beam_size,
+            "initial_prompt": self.lexicon.prompt() if self.lexicon and self.options.use_prompt else None,
+            "without_timestamps": True,
+            "word_timestamps": True,
+        }
+
+    def _redecode(self, buffer: np.ndarray, window: Window) -> list[tuple[str, float, float]]:
+        """Decode one window again with Whisper's temperature fallback (the batched pass has none).
+
+        Greedy decoding sometimes falls into a loop (你好,你好,你好...); Whisper's remedy is to retry
+        at rising temperatures until the output is no longer repetitive.
+        """
+        a, b = int(window.start * SAMPLE_RATE), int(window.end * SAMPLE_RATE)
+        segments, _ = load_whisper(self.model).transcribe(
+            buffer[a:b], condition_on_previous_text=False, vad_filter=False, **self._decoding()
+        )
+        return [(text, middle + window.start, p) for s in segments for text, middle, p in _words(s)]
+
+    def _join(self, slots: list[TurnSlot], words: list[list[tuple[float, str, float]]]) -> list[DecodedTurn]:
+        """One ``DecodedTurn`` per slot that got words (in time order): cleaned text, confidence."""
         decoded = []
-        for slot, pieces in zip(slots, words):
-            text = self.clean("".join(w for w, _ in pieces))
+        for slot, found in zip(slots, words):
+            found.sort()
+            text = self.clean("".join(w for _, w, _ in found))
             if text:
-                probs = np.clip([p for _, p in pieces], 1e-6, 1.0)
+                probs = np.clip([p for _, _, p in found], 1e-6, 1.0)
                 decoded.append(DecodedTurn(slot, text, float(np.exp(np.mean(np.log(probs))))))
         return decoded
 
@@ -162,15 +195,42 @@ class Transcriber:
         return text
 
 
-def _slot_at(t: float, windows: list[Window]) -> int | None:
-    """The turn whose piece holds buffer time ``t`` (a word in a pause goes to the nearer piece)."""
-    for window in windows:
-        if window.start - PAUSE_S <= t <= window.end + PAUSE_S:
-            def distance(p: Piece) -> float:
-                return max(p.at - t, 0.0, t - (p.at + p.end - p.start))
+def _piece_at(t: float, window: Window) -> Piece:
+    """The window's piece holding buffer time ``t`` (a word in a pause goes to the nearer piece)."""
+    def distance(p: Piece) -> float:
+        return max(p.at - t, 0.0, t - (p.at + p.end - p.start))
 
-            return min(window.pieces, key=distance).slot
-    return None
+    return min(window.pieces, key=distance)
+
+
+def _unheard(windows: list[Window], heard: set[int], min_s: float = 0.5) -> list[Window]:
+    """New windows made of the runs of pieces (together ``min_s`` or longer) that got no words."""
+    retry: list[Window] = []
+    for window in windows:
+        run: list[Piece] = []
+        for piece in [*window.pieces, None]:
+            if piece is not None and id(piece) not in heard:
+                run.append(piece)
+                continue
+            if run and sum(p.end - p.start for p in run) >= min_s:
+                retry.append(Window(run[0].at, run))
+            run = []
+    return retry
+
+
+def _words(segment) -> list[tuple[str, float, float]]:
+    """(text, mid-time, probability) of each word of a segment."""
+    return [(w.word, (w.start + w.end) / 2, w.probability) for w in segment.words or []]
+
+
+def _window_at(t: float, windows: list[Window]) -> Window | None:
+    """The window that holds buffer time ``t`` (a segment starts where its window starts)."""
+    return next((w for w in windows if w.start - 0.05 <= t <= w.end), None)
+
+
+def _is_degenerate(segment) -> bool:
+    """Whisper's own tests for a failed decode: text too repetitive or too unlikely."""
+    return segment.compression_ratio > 2.4 or segment.avg_logprob < -1.0
 
 
 def _is_noise(segment, no_speech_threshold: float) -> bool:
