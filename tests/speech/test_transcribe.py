@@ -84,7 +84,7 @@ def test_mono_call_separates_speakers_and_names_the_agent(transcriber, call_id):
                 correct += overlap if got.role == want["role"] else 0.0
     assert total > 0.85 * sum(t["end"] - t["start"] for t in truth)
     assert correct / total >= 0.95
-    assert "中国移动" in _text(conversation.turns, "agent")
+    assert "很高兴为您服务" in _text(conversation.turns, "agent")
 
 
 def test_stereo_file_with_identical_channels_is_treated_as_mono(transcriber, short_stereo, tmp_path):
