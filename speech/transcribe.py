@@ -224,8 +224,12 @@ def _words(segment) -> list[tuple[str, float, float]]:
 
 
 def _window_at(t: float, windows: list[Window]) -> Window | None:
-    """The window that holds buffer time ``t`` (a segment starts where its window starts)."""
-    return next((w for w in windows if w.start - 0.05 <= t <= w.end), None)
+    """The window a segment starting at buffer time ``t`` came from: the one starting nearest.
+
+    The batched pipeline reports a window's start a few frames off (0.2 s has been seen), so an
+    exact match would lose the window's words.
+    """
+    return min(windows, key=lambda w: abs(w.start - t), default=None)
 
 
 def _is_degenerate(segment) -> bool:
