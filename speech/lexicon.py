@@ -30,11 +30,20 @@ class Term:
 
 
 @dataclass(frozen=True, slots=True)
+class Rewrite:
+    """A pattern Whisper gets wrong the same way every time, and what it should read (regex)."""
+
+    pattern: re.Pattern[str]
+    replacement: str
+
+
+@dataclass(frozen=True, slots=True)
 class Lexicon:
     """The loaded lexicon; ``terms`` keep file order, which is the customer's priority order."""
 
     terms: tuple[Term, ...]
     source: str = ""
+    rewrites: tuple[Rewrite, ...] = ()
 
     def words(self) -> list[str]:
         """Every term and alias, each once, in file order."""
@@ -58,14 +67,16 @@ class Lexicon:
     def correct(self, text: str) -> str:
         """Replace runs that sound like a lexicon word but are spelled otherwise.
 
-        Two-character words must match in toneless pinyin exactly (签罩 -> 千兆); longer words also
-        match with the usual accent mergers zh/z, ch/c, sh/s, -ng/-n (赞单分期 -> 账单分期), where
-        a false match is unlikely.
+        Two-character words must match in pinyin with tones (签罩 -> 千兆, but 合适 stays and does
+        not become 核实); longer words match without tones and with the usual accent mergers
+        zh/z, ch/c, sh/s, -ng/-n (张单分欺, 赞单分期 -> 账单分期), where a false match is unlikely.
         """
         table = _pinyin_table(tuple(w for w in self.words() if len(w) >= 2 and _HAN.fullmatch(w)))
-        if not table:
-            return text
-        return _HAN.sub(lambda m: _correct_run(m.group(0), table), text)
+        if table:
+            text = _HAN.sub(lambda m: _correct_run(m.group(0), table), text)
+        for rewrite in self.rewrites:
+            text = rewrite.pattern.sub(rewrite.replacement, text)
+        return text
 
 
 def load_lexicon(path: str | Path | None = None) -> Lexicon:
@@ -76,10 +87,14 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
     except (OSError, UnicodeDecodeError) as exc:
         raise LexiconError(f"{path}: cannot read lexicon ({exc})") from exc
     terms: list[Term] = []
+    rewrites: list[Rewrite] = []
     seen: dict[str, int] = {}
     for number, line in enumerate(lines, 1):
         line = line.strip()
         if not line or line.startswith("#"):
+            continue
+        if line.startswith("/"):
+            rewrites.append(_rewrite(line, f"{path}:{number}"))
             continue
         cols = line.split()
         if len(cols) > 3:
@@ -92,24 +107,46 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
         seen[text] = number
         aliases = tuple(a for a in cols[2].split("|") if a) if len(cols) == 3 else ()
         terms.append(Term(text, cols[1] if len(cols) > 1 else "term", aliases))
-    return Lexicon(tuple(terms), str(path))
+    return Lexicon(tuple(terms), str(path), tuple(rewrites))
+
+
+def _rewrite(line: str, where: str) -> Rewrite:
+    """Parse ``/REGEX/ REPLACEMENT`` (replacement may use \\1 for groups)."""
+    end = line.rfind("/")
+    if end == 0:
+        raise LexiconError(f"{where}: a rewrite is written /REGEX/ REPLACEMENT")
+    try:
+        pattern = re.compile(line[1:end])
+    except re.error as exc:
+        raise LexiconError(f"{where}: bad regular expression ({exc})") from exc
+    replacement = line[end + 1 :].strip()
+    try:
+        pattern.sub(replacement, "")
+    except (re.error, IndexError) as exc:
+        raise LexiconError(f"{where}: bad replacement {replacement!r} ({exc})") from exc
+    return Rewrite(pattern, replacement)
 
 
 @lru_cache(maxsize=8)
 def _pinyin_table(words: tuple[str, ...]) -> dict[int, dict[tuple[str, ...], str]]:
-    """Lexicon words keyed by length, then by their toneless pinyin syllables."""
+    """Lexicon words keyed by length, then by their sound keys (see ``_keys``)."""
     table: dict[int, dict[tuple[str, ...], str]] = {}
     for word in words:
-        syllables = _syllables(word)
-        table.setdefault(len(word), {}).setdefault(syllables, word)
-        if len(word) >= 3:
-            table[len(word)].setdefault(_fuzzy(syllables), word)
+        toned = _syllables(word)
+        if len(toned) == len(word):
+            for key in _keys(toned):
+                table.setdefault(len(word), {}).setdefault(key, word)
     return table
 
 
-def _fuzzy(syllables: tuple[str, ...]) -> tuple[str, ...]:
-    """Syllables with retroflex and nasal-ending distinctions merged (accent-tolerant key)."""
-    return tuple("~" + _MERGE.sub(lambda m: _MERGERS[m.group(0)], s) for s in syllables)
+def _keys(toned: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """How a span may match a word of its length: two syllables must agree in tone too (核实 but
+    not 合适); longer words match toneless, or with accent mergers (zh/z, ch/c, sh/s, -ng/-n)."""
+    if len(toned) <= 2:
+        return [toned]
+    toneless = tuple(s.rstrip("012345") for s in toned)
+    merged = tuple("~" + _MERGE.sub(lambda m: _MERGERS[m.group(0)], s) for s in toneless)
+    return [toneless, merged]
 
 
 _MERGERS = {"zh": "z", "ch": "c", "sh": "s", "ng": "n"}
@@ -117,9 +154,10 @@ _MERGE = re.compile(r"^(zh|ch|sh)|ng$")
 
 
 def _syllables(text: str) -> tuple[str, ...]:
-    from pypinyin import lazy_pinyin
+    """Pinyin with tone numbers, one syllable per character (neutral tone as 5)."""
+    from pypinyin import Style, lazy_pinyin
 
-    return tuple(lazy_pinyin(text))
+    return tuple(lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True))
 
 
 def _correct_run(run: str, table: dict[int, dict[tuple[str, ...], str]]) -> str:
@@ -131,8 +169,7 @@ def _correct_run(run: str, table: dict[int, dict[tuple[str, ...], str]]) -> str:
     lengths = sorted(table, reverse=True)
     while i < len(run):
         for n in lengths:
-            key = tuple(syllables[i : i + n])
-            word = (table[n].get(key) or (table[n].get(_fuzzy(key)) if n >= 3 else None)) if i + n <= len(run) else None
+            word = _match(table[n], tuple(syllables[i : i + n])) if i + n <= len(run) else None
             if word is not None:
                 out.append(word)
                 i += n
@@ -141,3 +178,8 @@ def _correct_run(run: str, table: dict[int, dict[tuple[str, ...], str]]) -> str:
             out.append(run[i])
             i += 1
     return "".join(out)
+
+
+def _match(words: dict[tuple[str, ...], str], toned: tuple[str, ...]) -> str | None:
+    """The lexicon word this span sounds like, if any."""
+    return next((words[k] for k in _keys(toned) if k in words), None)

@@ -32,6 +32,10 @@ def test_prompt_is_simplified_and_bounded():
         ("我想办赞单分期", "我想办账单分期"),
         ("我要办理心用卡", "我要办理信用卡"),
         ("今天天气很好", "今天天气很好"),
+        ("您看这个方案合适吗", "您看这个方案合适吗"),  # he2shi4: not 核实 (he2shi2)
+        ("每月送四十个级通用流量", "每月送四十个G通用流量"),
+        ("超过40级高速流量以后限速", "超过40G高速流量以后限速"),
+        ("这是十级伤残", "这是十级伤残"),
         ("我要办流量包", "我要办流量包"),
     ],
 )
@@ -55,6 +59,17 @@ def test_malformed_lexicon_names_file_and_line(tmp_path, content, message):
     path = tmp_path / "lex.txt"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(LexiconError, match=message):
+        load_lexicon(path)
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [("/(unclosed/ x", "bad regular expression"), ("/a/ \\2", "bad replacement"), ("/", "REGEX/ REPLACEMENT")],
+)
+def test_bad_rewrite_lines_name_the_line(tmp_path, line, message):
+    path = tmp_path / "lex.txt"
+    path.write_text(f"流量包\n{line}\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=f"lex.txt:2: .*{message}"):
         load_lexicon(path)
 
 
