@@ -35,6 +35,9 @@ def transcribe(
         str, typer.Option(help="Roles of stereo channels 0,1 (e.g. customer,agent).")
     ] = "agent,customer",
     beam_size: Annotated[int, typer.Option(help="Beam width for decoding.")] = 5,
+    prompt_chars: Annotated[
+        int, typer.Option(help="Prime Whisper with this many characters of lexicon hot-words (0: off).")
+    ] = 0,
     force: Annotated[bool, typer.Option(help="Transcribe again calls already in --out.")] = False,
 ) -> None:
     """Transcribe call recordings into timed, speaker-labelled transcripts with acoustic features."""
@@ -57,7 +60,7 @@ def transcribe(
         typer.echo(f"skipped {path}: {reason}", err=True)
     if not recordings:
         _fail("no recordings found in the given paths")
-    transcriber = Transcriber(spec, AsrOptions(beam_size=beam_size), lex)
+    transcriber = Transcriber(spec, AsrOptions(beam_size=beam_size, prompt_chars=prompt_chars), lex)
     with _progress(len(recordings)) as bar:
         report = transcribe_batch(
             recordings, out, transcriber,

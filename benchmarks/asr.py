@@ -153,6 +153,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="use N calls spread over the set")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--beam-size", type=int, default=5)
+    parser.add_argument("--prompt-chars", type=int, default=0, help="lexicon prompt length (0: none)")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-mono", action="store_true")
     parser.add_argument("--no-real", action="store_true")
@@ -161,7 +162,9 @@ def main() -> None:
 
     calls = pick_calls(args.calls, args.limit)
     spec = ModelSpec(resolve_model(), cpu_threads=args.threads)
-    transcriber = Transcriber(spec, AsrOptions(beam_size=args.beam_size), load_lexicon())
+    transcriber = Transcriber(
+        spec, AsrOptions(beam_size=args.beam_size, prompt_chars=args.prompt_chars), load_lexicon()
+    )
     load_whisper(spec)  # load once, outside every timing
     report: dict = {"calls": len(calls), "model": str(spec.path), "threads": args.threads}
     print(f"{len(calls)} calls from {args.calls}", file=sys.stderr)

@@ -57,6 +57,8 @@ class Lexicon:
     def prompt(self, max_chars: int = 120) -> str:
         """Whisper initial prompt: a simplified-Chinese sentence, then hot-words up to ``max_chars``."""
         text = "以下是普通话的客服电话录音。"
+        if max_chars <= len(text):
+            return text
         words: list[str] = []
         for word in self.words():
             if len(text) + sum(len(w) + 1 for w in words) + len(word) + 1 > max_chars:

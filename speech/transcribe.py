@@ -31,7 +31,10 @@ class AsrOptions:
     language: str = "zh"
     beam_size: int = 5
     batch_size: int = 8
-    use_prompt: bool = True
+    # Whisper prompt built from the lexicon (a sentence + hot-words), in characters; 0 = none.
+    # Off by default: on 12 shared calls the prompt cost the customer side 1.3 points of CER
+    # (15.2% vs 13.9%) for 0.1 on the agent side; the lexicon still corrects slips after decoding.
+    prompt_chars: int = 0
     correct_with_lexicon: bool = True
     no_speech_threshold: float = 0.6
 
@@ -118,8 +121,6 @@ class Transcriber:
         """Text for every slot; ``slot.speaker`` indexes ``channels`` (mono: the same signal twice)."""
         if not slots:
             return []
-        from faster_whisper import BatchedInferencePipeline
-
         windows = plan_windows(slots)
         buffer = build_buffer(windows, slots, channels)
         words: list[list[tuple[float, str, float]]] = [[] for _ in slots]
@@ -159,7 +160,9 @@ class Transcriber:
         return {
             "language": self.options.language,
             "beam_size": self.options.beam_size,
-            "initial_prompt": self.lexicon.prompt() if self.lexicon and self.options.use_prompt else None,
+            "initial_prompt": (
+                self.lexicon.prompt(self.options.prompt_chars) if self.lexicon and self.options.prompt_chars else None
+            ),
             "without_timestamps": True,
             "word_timestamps": True,
         }
