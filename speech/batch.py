@@ -83,9 +83,27 @@ def transcribe_batch(
     return report
 
 
+METADATA_FIELDS = ("direction", "industry", "customer_id", "agent_id", "queue", "started_at", "path", "history")
+
+
+def sidecar_metadata(recording: Path) -> dict:
+    """Call metadata from a ``<call_id>.json`` beside the recording (corpus format), if any.
+
+    Only metadata is taken (who, when, IVR path, contact history); never turns or labels, so a
+    labelled file beside a recording cannot leak its answers into our output.
+    """
+    sidecar = recording.with_suffix(".json")
+    try:
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: data[k] for k in METADATA_FIELDS if isinstance(data, dict) and k in data}
+
+
 def _transcribe_one(path, target, transcriber, options, report: BatchReport) -> None:
     try:
         conversation = transcribe_recording(path, transcriber, options)
+        conversation.extra.update(sidecar_metadata(path))
     except AudioError as exc:
         report.failed.append((path, exc.reason))
         return

@@ -66,6 +66,20 @@ def test_rerun_skips_done_calls_unless_forced(tmp_path, short_stereo):
     assert target.stat().st_mtime_ns != first
 
 
+def test_metadata_beside_a_recording_is_kept_but_never_its_labels(tmp_path, short_stereo):
+    shutil.copy(short_stereo, tmp_path / "c1.wav")
+    sidecar = json.loads(short_stereo.with_suffix(".json").read_text(encoding="utf-8"))
+    sidecar.update({"call_id": "c1", "direction": "inbound", "customer_id": "C1", "history": {"contacts_30d": 2}})
+    (tmp_path / "c1.json").write_text(json.dumps(sidecar, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "out"
+    assert run("transcribe", tmp_path / "c1.wav", "--out", out).returncode == 0
+    data = json.loads((out / "c1.json").read_text(encoding="utf-8"))
+    assert data["direction"] == "inbound" and data["customer_id"] == "C1"
+    assert data["history"] == {"contacts_30d": 2}
+    assert "labels" not in data
+    assert data["transcription"]["roles_method"] == "stereo-channel"  # turns are ours, from the audio
+
+
 def test_missing_model_folder_is_one_clear_error(tmp_path, short_stereo):
     result = run("transcribe", short_stereo, "--out", tmp_path / "o", "--model", tmp_path / "nomodel")
     assert result.returncode == 2
