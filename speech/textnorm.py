@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from functools import lru_cache
 
 _KEEP = re.compile(r"[\w]", re.UNICODE)
@@ -30,10 +31,12 @@ def spoken_numbers_to_digits(text: str) -> str:
     """Chinese numerals to Arabic digits (一百零八 -> 108, 幺三八 -> 138), via cn2an."""
     import cn2an
 
-    try:
-        return cn2an.transform(text, "cn2an")
-    except (ValueError, KeyError):  # cn2an gives up on some odd mixes; keep the text as it is
-        return text
+    with warnings.catch_warnings():  # cn2an warns on every odd mix (万 alone, 1百); not our user's concern
+        warnings.simplefilter("ignore")
+        try:
+            return cn2an.transform(text, "cn2an")
+        except (ValueError, KeyError):  # cn2an gives up on some odd mixes; keep the text as it is
+            return text
 
 
 def comparable_text(text: str) -> str:
