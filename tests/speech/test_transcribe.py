@@ -7,7 +7,7 @@ import pytest
 from speech.audio import Audio, load_audio
 from speech.cer import cer
 from speech.pipeline import PipelineOptions, transcribe_audio, transcribe_recording
-from tests.audio_factory import FORMATS, read_pcm, resample, write_audio
+from tests.audio_factory import read_pcm, resample, write_audio
 from tests.conftest import ROOT, reference_turns
 
 pytestmark = pytest.mark.slow
