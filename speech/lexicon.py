@@ -70,8 +70,9 @@ class Lexicon:
         """Replace runs that sound like a lexicon word but are spelled otherwise.
 
         Two-character words must match in pinyin with tones (签罩 -> 千兆, but 合适 stays and does
-        not become 核实); longer words match without tones and with the usual accent mergers
-        zh/z, ch/c, sh/s, -ng/-n (张单分欺, 赞单分期 -> 账单分期), where a false match is unlikely.
+        not become 核实), or without tones where the heard span is no word at all (分七 -> 分期);
+        longer words match without tones and with the usual accent mergers zh/z, ch/c, sh/s,
+        -ng/-n (张单分欺, 赞单分期 -> 账单分期), where a false match is unlikely.
         """
         table = _pinyin_table(tuple(w for w in self.words() if len(w) >= 2 and _HAN.fullmatch(w)))
         if table:
@@ -136,7 +137,7 @@ def _pinyin_table(words: tuple[str, ...]) -> dict[int, dict[tuple[str, ...], str
     for word in words:
         toned = _syllables(word)
         if len(toned) == len(word):
-            for key in _keys(toned):
+            for key in {*_keys(toned), _toneless(toned)}:
                 table.setdefault(len(word), {}).setdefault(key, word)
     return table
 
@@ -146,9 +147,13 @@ def _keys(toned: tuple[str, ...]) -> list[tuple[str, ...]]:
     not 合适); longer words match toneless, or with accent mergers (zh/z, ch/c, sh/s, -ng/-n)."""
     if len(toned) <= 2:
         return [toned]
-    toneless = tuple(s.rstrip("012345") for s in toned)
+    toneless = _toneless(toned)
     merged = tuple("~" + _MERGE.sub(lambda m: _MERGERS[m.group(0)], s) for s in toneless)
     return [toneless, merged]
+
+
+def _toneless(toned: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(s.rstrip("012345") for s in toned)
 
 
 _MERGERS = {"zh": "z", "ch": "c", "sh": "s", "ng": "n"}
@@ -171,7 +176,7 @@ def _correct_run(run: str, table: dict[int, dict[tuple[str, ...], str]]) -> str:
     lengths = sorted(table, reverse=True)
     while i < len(run):
         for n in lengths:
-            word = _match(table[n], tuple(syllables[i : i + n])) if i + n <= len(run) else None
+            word = _match(table[n], tuple(syllables[i : i + n]), run[i : i + n]) if i + n <= len(run) else None
             if word is not None:
                 out.append(word)
                 i += n
@@ -182,6 +187,27 @@ def _correct_run(run: str, table: dict[int, dict[tuple[str, ...], str]]) -> str:
     return "".join(out)
 
 
-def _match(words: dict[tuple[str, ...], str], toned: tuple[str, ...]) -> str | None:
-    """The lexicon word this span sounds like, if any."""
-    return next((words[k] for k in _keys(toned) if k in words), None)
+def _match(words: dict[tuple[str, ...], str], toned: tuple[str, ...], span: str) -> str | None:
+    """The lexicon word this span sounds like, if any.
+
+    A two-character span that is not a word at all (分七, 保弹) may also match without tones; a real
+    word (合适, 按键) must match with tones, so it is only replaced by an exact sound-alike.
+    """
+    keys = _keys(toned)
+    if len(toned) == 2 and not _is_word(span):
+        keys.append(_toneless(toned))
+    return next((words[k] for k in keys if k in words), None)
+
+
+def _is_word(text: str) -> bool:
+    """Is ``text`` in jieba's general dictionary (about 350,000 words)?"""
+    return text in _jieba_words()
+
+
+@lru_cache(maxsize=1)
+def _jieba_words():
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    return jieba.dt.FREQ
