@@ -97,7 +97,9 @@ def sidecar_metadata(recording: Path) -> dict:
         data = json.loads(sidecar.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return {k: data[k] for k in METADATA_FIELDS if isinstance(data, dict) and k in data}
+    if not isinstance(data, dict):
+        return {}
+    return {k: data[k] for k in METADATA_FIELDS if k in data}
 
 
 def _transcribe_one(path, target, transcriber, options, report: BatchReport) -> None:

@@ -56,9 +56,11 @@ def transcribe_audio(
     if _is_true_stereo(audio):
         regions, roles, method, channels = _stereo_regions(audio, options)
         decoded = transcriber.decode(group_turns(regions, max_gap=options.max_gap_s), channels)
+        vad = options.vad
     else:
-        regions, decoded, roles, method = _mono_turns(audio, transcriber, options)
         channels = [audio.mono()]
+        regions, decoded, roles, method = _mono_turns(channels[0], transcriber, options)
+        vad = diarize.DIARIZATION_VAD  # what actually cut the mono speech, for the record
     turns = [_turn(d, roles) for d in decoded]
     agitation(turns, channels, {role: min(spk, len(channels) - 1) for spk, role in roles.items()})
     return Conversation(
@@ -73,7 +75,7 @@ def transcribe_audio(
             "roles_method": method,
             "model": str(transcriber.model.path),
             "asr": transcriber.options.to_dict(),
-            "vad": options.vad.to_dict(),
+            "vad": vad.to_dict(),
         },
     )
 
@@ -97,9 +99,8 @@ def _stereo_regions(audio: Audio, options: PipelineOptions):
     return regions, roles, "stereo-channel", channels
 
 
-def _mono_turns(audio: Audio, transcriber: Transcriber, options: PipelineOptions):
+def _mono_turns(samples: np.ndarray, transcriber: Transcriber, options: PipelineOptions):
     """Cluster two voices, transcribe, then name the agent from what each voice says."""
-    samples = audio.mono()
     regions = diarize.split_speakers(samples, speech_regions(samples, diarize.DIARIZATION_VAD))
     slots = group_turns(regions, max_gap=options.max_gap_s)
     decoded = transcriber.decode(slots, [samples, samples])  # both speakers read the one signal
