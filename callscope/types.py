@@ -175,3 +175,101 @@ def _turn_from_dict(index: int, data: Any) -> Turn:
             raise ValueError(f"turns[{index}].{key} is {value!r}; expected a number")
         values[key] = float(value) if value is not None else None
     return Turn(role=role, text=text, **values)
+
+
+# --- findings of call understanding (nlp/, models/): the fields of ``<call_id>.analysis.json`` ---
+
+
+@dataclass(slots=True)
+class ReasonFinding:
+    """Why the customer called: a taxonomy code, its score, the turns that carry it and their seconds."""
+
+    code: str
+    score: float
+    turns: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Contract shape: ``{"code", "score", "turns", "seconds"}``."""
+        return {"code": self.code, "score": round(self.score, 3), "turns": self.turns,
+                "seconds": round(self.seconds, 2)}
+
+
+@dataclass(slots=True)
+class ScriptPoint:
+    """The talk-track step one agent turn carries."""
+
+    turn: int
+    point: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Contract shape: ``{"turn", "point", "score"}``."""
+        return {"turn": self.turn, "point": self.point, "score": round(self.score, 3)}
+
+
+@dataclass(slots=True)
+class CompetitorMention:
+    """A competitor named in a turn: canonical brand, the words said, where, and about what."""
+
+    turn: int
+    brand: str
+    mention: str
+    dimension: str
+    score: float
+    char_start: int = 0
+    char_end: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Contract shape plus the character span of the mention in the turn's text."""
+        return {"turn": self.turn, "brand": self.brand, "mention": self.mention,
+                "dimension": self.dimension, "score": round(self.score, 3),
+                "char_start": self.char_start, "char_end": self.char_end}
+
+
+@dataclass(slots=True)
+class Lead:
+    """Purchase intent found in a call (服转销): how strong, for what, and the turns that show it."""
+
+    intent: str = "none"
+    product: str = ""
+    score: float = 0.0
+    turns: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Contract shape: ``{"intent", "product", "score", "turns"}``."""
+        return {"intent": self.intent, "product": self.product, "score": round(self.score, 3),
+                "turns": self.turns}
+
+
+@dataclass(slots=True)
+class PiiSpan:
+    """Personal data in a turn: its kind, character span in the turn's text and the masked form."""
+
+    turn: int
+    kind: str          # phone | id_card | bank_card | address | name
+    char_start: int
+    char_end: int
+    text: str
+    masked: str
+    score: float = 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON dict; ``text`` is the original words, for roles allowed to see them."""
+        return {"turn": self.turn, "kind": self.kind, "char_start": self.char_start,
+                "char_end": self.char_end, "text": self.text, "masked": self.masked,
+                "score": round(self.score, 3)}
+
+
+@dataclass(slots=True)
+class Sentiment:
+    """Sentiment in [-1, 1]: one score per turn and one per role."""
+
+    per_turn: list[float] = field(default_factory=list)
+    per_role: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Contract shape ``{"customer": x, "agent": y}`` plus ``turns`` with every turn's score."""
+        out: dict[str, Any] = {role: round(v, 3) for role, v in self.per_role.items()}
+        out["turns"] = [round(v, 3) for v in self.per_turn]
+        return out

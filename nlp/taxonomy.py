@@ -1,0 +1,160 @@
+"""The taxonomy as data: reason, script-point and violation codes, their names, cues and examples.
+
+Loaded from YAML or JSON (``callscope/data/taxonomy.yaml`` by default; the corpus's
+``taxonomy.json`` loads too). Loading checks everything at once and fails with a
+``TaxonomyError`` naming the file and the entry: a duplicate code, a code that is not an
+identifier, a bad cue regex, an unknown section or field. Nothing half-loaded is returned.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_TAXONOMY = Path(__file__).resolve().parent.parent / "callscope" / "data" / "taxonomy.yaml"
+_SECTIONS = {"reasons", "script_points", "qa_violations", "competitor_dimensions", "lead_intents"}
+_CODE_FIELDS = {"name", "def", "cues", "examples", "industries"}
+_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class TaxonomyError(ValueError):
+    """A taxonomy file or a label that does not fit it; the message names the file and entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """One code: its id, Chinese name, definition, cue patterns and example sentences."""
+
+    code: str
+    name: str = ""
+    definition: str = ""
+    cues: tuple[re.Pattern[str], ...] = ()
+    examples: tuple[str, ...] = ()
+    industries: tuple[str, ...] = ()
+
+    def applies_to(self, industry: str | None) -> bool:
+        """Whether the code can occur in a call of this industry (unknown industry: always)."""
+        return not self.industries or not industry or industry in self.industries
+
+    def cue_hits(self, text: str) -> list[re.Match[str]]:
+        """Every cue that occurs in ``text`` (first occurrence of each)."""
+        return [m for m in (cue.search(text) for cue in self.cues) if m]
+
+
+@dataclass(frozen=True, slots=True)
+class Taxonomy:
+    """All codes, by section, in file order."""
+
+    reasons: dict[str, Code]
+    script_points: dict[str, Code]
+    qa_violations: dict[str, Code]
+    competitor_dimensions: tuple[str, ...] = ("price", "product", "service", "network")
+    lead_intents: tuple[str, ...] = ("none", "low", "medium", "high")
+    source: str = field(default="", compare=False)
+
+    def check(self, section: str, code: str, where: str) -> None:
+        """Raise ``TaxonomyError`` if ``code`` is not defined in ``section`` (where: who used it)."""
+        known = getattr(self, section)
+        if code not in known:
+            raise TaxonomyError(
+                f"{where}: unknown {section} code {code!r} (not in {self.source}); "
+                f"known: {', '.join(known)}"
+            )
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML loader that refuses a key defined twice in one mapping (PyYAML keeps the last)."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise TaxonomyError(
+                f"line {key_node.start_mark.line + 1}: {key!r} is defined twice "
+                f"(first on line {seen[key]})"
+            )
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """Read and validate a taxonomy file (default: the bundled one)."""
+    return _load(str(Path(path).resolve()) if path else str(DEFAULT_TAXONOMY))
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> Taxonomy:
+    try:
+        raw = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except TaxonomyError as exc:
+        raise TaxonomyError(f"{path}: {exc}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise TaxonomyError(f"{path}: cannot read taxonomy ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise TaxonomyError(f"{path}: a taxonomy is a mapping of sections ({', '.join(sorted(_SECTIONS))})")
+    unknown = set(raw) - _SECTIONS
+    if unknown:
+        raise TaxonomyError(f"{path}: unknown section(s) {', '.join(sorted(map(str, unknown)))}")
+    for needed in ("reasons", "script_points"):
+        if not raw.get(needed):
+            raise TaxonomyError(f"{path}: section {needed!r} is missing or empty")
+    sections = {s: _codes(path, s, raw.get(s) or {}) for s in ("reasons", "script_points", "qa_violations")}
+    lists = {s: _names(path, s, raw[s]) for s in ("competitor_dimensions", "lead_intents") if s in raw}
+    seen: dict[str, str] = {}
+    for section, codes in sections.items():
+        for code in codes:
+            if code in seen:
+                raise TaxonomyError(f"{path}: code {code!r} is defined in both {seen[code]} and {section}")
+            seen[code] = section
+    return Taxonomy(**sections, **lists, source=path)
+
+
+def _codes(path: str, section: str, entries: Any) -> dict[str, Code]:
+    if not isinstance(entries, dict):
+        raise TaxonomyError(f"{path}: section {section!r} must map codes to their definitions")
+    return {code: _code(f"{path}: {section}.{code}", code, body) for code, body in entries.items()}
+
+
+def _code(where: str, code: Any, body: Any) -> Code:
+    if not isinstance(code, str) or not _CODE.match(code):
+        raise TaxonomyError(f"{where}: a code is a lower-case identifier (letters, digits, _)")
+    if not isinstance(body, dict):
+        raise TaxonomyError(f"{where}: expected a mapping with name/def/cues/examples")
+    extra = set(body) - _CODE_FIELDS
+    if extra:
+        raise TaxonomyError(f"{where}: unknown field(s) {', '.join(sorted(map(str, extra)))}; "
+                            f"allowed: {', '.join(sorted(_CODE_FIELDS))}")
+    for key in ("cues", "examples", "industries"):
+        items = body.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
+            raise TaxonomyError(f"{where}.{key}: expected a list of non-empty strings")
+    return Code(code, str(body.get("name", "")), str(body.get("def", "")),
+                tuple(_cue(where, c) for c in body.get("cues", [])), tuple(body.get("examples", [])),
+                tuple(body.get("industries", [])))
+
+
+def _cue(where: str, cue: str) -> re.Pattern[str]:
+    if cue.startswith("re:"):
+        try:
+            return re.compile(cue[3:])
+        except re.error as exc:
+            raise TaxonomyError(f"{where}.cues: bad regular expression {cue[3:]!r} ({exc})") from None
+    return re.compile(re.escape(cue))
+
+
+def _names(path: str, section: str, items: Any) -> tuple[str, ...]:
+    if not isinstance(items, list) or not all(isinstance(i, str) and _CODE.match(i) for i in items):
+        raise TaxonomyError(f"{path}: {section} must be a list of lower-case identifiers")
+    if len(set(items)) != len(items):
+        raise TaxonomyError(f"{path}: {section} lists a value twice")
+    return tuple(items)

@@ -1,0 +1,116 @@
+"""Call text made ready for the finders: normalised turn texts and their jieba words.
+
+Normalisation keeps character offsets wherever it can (simplified characters, half-width forms),
+so that a finder's span on ``TurnText.text`` is a span on what was said. Numbers written as digits
+(五十八块 -> 58块) are a separate view, ``TurnText.digits``, used where amounts matter.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from callscope.types import Conversation, Role
+from speech.lexicon import Lexicon, load_lexicon
+from speech.textnorm import spoken_numbers_to_digits, to_simplified
+
+_NUMERAL = "零〇一二两三四五六七八九十百千万亿幺"
+# a run of numerals long enough to be a number, or one numeral before a unit; idioms such as
+# 一下, 一般, 统一, 一点儿 are left alone because they match neither
+_NUMBER_RUN = re.compile(
+    rf"[{_NUMERAL}][{_NUMERAL}点]*[{_NUMERAL}](?![下般起样直定些点])"
+    rf"|(?<![统唯万之单第])[{_NUMERAL}](?=[块元毛角分秒个号月年天周G兆倍折期次张份家趟])"
+)
+_IDIOMS = ("千万别", "千万不", "千万要", "万一", "一一")
+
+
+@dataclass(slots=True)
+class TurnText:
+    """One turn as the finders see it."""
+
+    index: int
+    role: Role
+    text: str                      # normalised, same length as what was said where possible
+    words: list[str] = field(default_factory=list)
+    start: float | None = None
+    end: float | None = None
+
+    @property
+    def duration(self) -> float:
+        """Seconds the turn lasts; 0 when the transcript has no times."""
+        if self.start is None or self.end is None:
+            return 0.0
+        return max(0.0, self.end - self.start)
+
+    @property
+    def digits(self) -> str:
+        """The text with spoken numbers as digits (五十八块 -> 58块), for amounts and ids."""
+        return numbers_as_digits(self.text)
+
+
+@dataclass(slots=True)
+class CallText:
+    """A call's turns after normalisation and segmentation, plus its metadata."""
+
+    call_id: str
+    turns: list[TurnText]
+    meta: dict
+
+    def role_turns(self, role: Role) -> list[TurnText]:
+        """The turns spoken by one party, in order."""
+        return [t for t in self.turns if t.role == role]
+
+
+def normalise(text: str, lexicon: Lexicon | None = None) -> str:
+    """Simplified, half-width text with sound-alike slips on lexicon words corrected (连通 -> 联通)."""
+    text = to_simplified(unicodedata.normalize("NFKC", text))
+    return lexicon.correct(text) if lexicon is not None else text
+
+
+def numbers_as_digits(text: str) -> str:
+    """Spoken numbers as digits, but only runs that are numbers (一百零八 -> 108; 一下 stays)."""
+
+    def convert(match: re.Match[str]) -> str:
+        run = match.group(0)
+        tail = text[match.end(): match.end() + 1]
+        if any((run + tail).startswith(idiom) or run == idiom for idiom in _IDIOMS):
+            return run
+        return spoken_numbers_to_digits(run.replace("幺", "一")) if run.strip(_NUMERAL + "点") == "" else run
+
+    return _NUMBER_RUN.sub(convert, text)
+
+
+@lru_cache(maxsize=4)
+def segmenter(lexicon_path: str | None = None):
+    """A jieba tokenizer that knows every lexicon term and alias (one file feeds ASR and nlp)."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    for word in load_lexicon(lexicon_path).words():
+        tokenizer.add_word(word, freq=max(2000, tokenizer.suggest_freq(word, tune=False)))
+    return tokenizer
+
+
+def words(text: str, lexicon_path: str | Path | None = None) -> list[str]:
+    """jieba words of a text, with the lexicon loaded."""
+    return segmenter(str(lexicon_path) if lexicon_path else None).lcut(text, HMM=True)
+
+
+def call_text(conversation: Conversation, lexicon_path: str | Path | None = None) -> CallText:
+    """Normalise and segment every turn of a call."""
+    lexicon = _lexicon(str(lexicon_path) if lexicon_path else None)
+    turns = []
+    for i, turn in enumerate(conversation.turns):
+        text = normalise(turn.text, lexicon)
+        turns.append(TurnText(i, turn.role, text, words(text, lexicon_path), turn.start, turn.end))
+    return CallText(conversation.call_id, turns, dict(conversation.extra))
+
+
+@lru_cache(maxsize=4)
+def _lexicon(path: str | None) -> Lexicon:
+    return load_lexicon(path)
