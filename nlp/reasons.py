@@ -1,0 +1,77 @@
+"""Call reasons: which reasons a call is about, the primary first, and the turns each one owns.
+
+A call about a bill and then a plan change is two reasons, each with its own turns and seconds,
+so that handle time can later be counted per reason rather than per call. Every turn is owned by
+exactly one reason: the one with the strongest evidence in it, or else the one being talked about
+just before (a conversation stays on a topic until something moves it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from callscope.types import ReasonFinding
+from nlp.scoring import OUTBOUND_REASON, Scorer, industry_mask
+from nlp.text import CallText
+
+OPENING_TURNS = 4
+
+
+def find_reasons(call: CallText, scorer: Scorer, *, threshold: float = 0.5,
+                 max_reasons: int = 3) -> list[ReasonFinding]:
+    """Reasons with score >= threshold (at least one), primary first, each with its turns and seconds."""
+    codes = list(scorer.taxonomy.reasons)
+    if not len(call.turns):
+        return []
+    evidence, probs = scorer.reason_scores(call)
+    probs = probs * industry_mask(call, scorer.taxonomy)
+    chosen = _primary_first(call, codes, evidence, probs, threshold, max_reasons)
+    owners = _owners(call, chosen, [codes.index(c) for c in chosen], evidence)
+    findings = []
+    for code in chosen:
+        turns = [i for i, owner in enumerate(owners) if owner == code]
+        seconds = sum(call.turns[i].duration for i in turns)
+        findings.append(ReasonFinding(code, float(probs[codes.index(code)]), turns, seconds))
+    return findings
+
+
+def _primary_first(call: CallText, codes: list[str], evidence: np.ndarray, probs: np.ndarray,
+                   threshold: float, max_reasons: int) -> list[str]:
+    """Codes above threshold, strongest first, with the reason stated in the opening moved to the front."""
+    order = [int(i) for i in np.argsort(-probs)]
+    chosen = [codes[i] for i in order if probs[i] >= threshold][:max_reasons] or [codes[order[0]]]
+    primary = _opening_reason(call, codes, evidence, probs, chosen)
+    return [primary] + [c for c in chosen if c != primary]
+
+
+def _opening_reason(call: CallText, codes: list[str], evidence: np.ndarray, probs: np.ndarray,
+                    chosen: list[str]) -> str:
+    """The reason the customer states first (outbound calls: the product offered)."""
+    if call.meta.get("direction") == "outbound" and OUTBOUND_REASON in chosen:
+        return OUTBOUND_REASON
+    opening = [t.index for t in call.turns if t.role == "customer"][:OPENING_TURNS]
+    for index in opening:
+        row = evidence[index]
+        candidates = [(row[codes.index(c)] * (0.5 + probs[codes.index(c)]), c) for c in chosen]
+        best = max(candidates)
+        if best[0] > 0:
+            return best[1]
+    return chosen[0]
+
+
+def _owners(call: CallText, chosen: list[str], columns: list[int], evidence: np.ndarray) -> list[str]:
+    """For each turn, the chosen reason it belongs to."""
+    strongest: list[int | None] = []
+    for index in range(len(call.turns)):
+        row = evidence[index, columns]
+        strongest.append(int(np.argmax(row)) if row.max() > 0 else None)
+    current = 0  # before anything is said about a reason, the call is about the primary one
+    owners = []
+    for owner in strongest:
+        current = owner if owner is not None else current
+        owners.append(current)
+    for k in range(len(columns)):  # a chosen reason with no turn of its own keeps its evidence turns
+        if k not in owners:
+            for index in np.nonzero(evidence[:, columns[k]] > 0)[0]:
+                owners[int(index)] = k
+    return [chosen[k] for k in owners]

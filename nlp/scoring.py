@@ -1,0 +1,120 @@
+"""Scorers: what turns a call's text into per-code scores, untrained (cues) or trained (models/).
+
+A scorer answers three questions about a ``CallText``; the finders in ``reasons.py``,
+``script_points.py`` and ``leads.py`` turn the answers into findings. ``CueScorer`` is the
+default that needs no training: it counts the taxonomy's cue phrases. ``models/`` provides a
+trained scorer with the same methods, so the finders never know which one they were given.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from nlp.taxonomy import Code, Taxonomy
+from nlp.text import CallText, TurnText
+
+# a reason said by the agent (explaining a charge, say) counts for less than the customer saying it;
+# in an outbound call the agent's words are the pitch, not the customer's reason, so they count not at all
+AGENT_REASON_WEIGHT = {"inbound": 0.3, "outbound": 0.0}
+# an outbound telesales call is, for the customer, about the product offered to them
+OUTBOUND_REASON = "product_consult"
+OUTBOUND_PRIOR = 0.9
+
+
+class Scorer(Protocol):
+    """What a finder needs from a model."""
+
+    taxonomy: Taxonomy
+
+    def reason_scores(self, call: CallText) -> tuple[np.ndarray, np.ndarray]:
+        """(turn x reason evidence >= 0, per-call reason probability in [0, 1])."""
+
+    def point_scores(self, call: CallText) -> np.ndarray:
+        """Agent turn x script point probabilities (rows in the order of ``call.role_turns('agent')``)."""
+
+
+_NEGATION = ("不是", "不要", "不想", "不用", "别")
+
+
+def cue_counts(turn: TurnText, codes: dict[str, Code]) -> np.ndarray:
+    """How many distinct cues of each code occur in the turn, not counting negated ones (不是降套餐)."""
+    text = turn.text
+    return np.array([sum(1 for m in code.cue_hits(text) if not text[max(0, m.start() - 2): m.start()].endswith(_NEGATION))
+                     for code in codes.values()], dtype=float)
+
+
+def reason_evidence(call: CallText, taxonomy: Taxonomy) -> np.ndarray:
+    """Turn x reason cue evidence, agent turns weighted down, codes of other industries zeroed."""
+    agent_weight = AGENT_REASON_WEIGHT.get(call.meta.get("direction", "inbound"), AGENT_REASON_WEIGHT["inbound"])
+    rows = [cue_counts(t, taxonomy.reasons) * (1.0 if t.role == "customer" else agent_weight)
+            for t in call.turns]
+    if not rows:
+        return np.zeros((0, len(taxonomy.reasons)))
+    return np.array(rows) * industry_mask(call, taxonomy)
+
+
+def industry_mask(call: CallText, taxonomy: Taxonomy) -> np.ndarray:
+    """1 for reasons that apply to the call's industry, 0 for the others."""
+    industry = call.meta.get("industry")
+    return np.array([1.0 if code.applies_to(industry) else 0.0 for code in taxonomy.reasons.values()])
+
+
+def point_features(call: CallText, taxonomy: Taxonomy) -> np.ndarray:
+    """Agent turn x (script-point cue counts + position and context features)."""
+    agent = call.role_turns("agent")
+    rows = []
+    for k, turn in enumerate(agent):
+        previous = call.turns[turn.index - 1] if turn.index > 0 else None
+        context = [
+            float(k == 0), float(k == len(agent) - 1), float(k >= len(agent) - 2),
+            k / max(1, len(agent) - 1), float(turn.text.rstrip().endswith(("?", "？", "吗", "呢"))),
+            float("?" in turn.text or "？" in turn.text), min(len(turn.text), 120) / 120,
+            float(previous is not None and previous.role == "customer" and _objects(previous.text)),
+        ]
+        rows.append(np.concatenate([cue_counts(turn, taxonomy.script_points), context]))
+    return np.array(rows) if rows else np.zeros((0, len(taxonomy.script_points) + 8))
+
+
+_OBJECTION = ("贵", "不需要", "不用", "考虑", "算了", "没必要", "不一定", "顾虑", "担心", "麻烦", "不划算", "再说", "比")
+
+
+def _objects(text: str) -> bool:
+    """Whether a customer turn sounds like an objection or hesitation."""
+    return any(word in text for word in _OBJECTION)
+
+
+class CueScorer:
+    """The untrained default: scores from the taxonomy's cues and a few position rules."""
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.taxonomy = taxonomy
+        self.version = "cues"
+
+    def reason_scores(self, call: CallText) -> tuple[np.ndarray, np.ndarray]:
+        """Cue evidence per turn, and per call 1 - exp(-evidence) so more cues mean more certainty."""
+        evidence = reason_evidence(call, self.taxonomy)
+        total = evidence.sum(axis=0) if len(evidence) else np.zeros(len(self.taxonomy.reasons))
+        probs = 1.0 - np.exp(-0.8 * total)
+        codes = list(self.taxonomy.reasons)
+        if call.meta.get("direction") == "outbound" and OUTBOUND_REASON in codes:
+            probs[codes.index(OUTBOUND_REASON)] = max(probs[codes.index(OUTBOUND_REASON)], OUTBOUND_PRIOR)
+        return evidence, probs
+
+    def point_scores(self, call: CallText) -> np.ndarray:
+        """Softmax over cue counts plus position bonuses (greeting first, closing last)."""
+        features = point_features(call, self.taxonomy)
+        if not len(features):
+            return features
+        names = list(self.taxonomy.script_points)
+        counts = features[:, : len(names)].copy()
+        bonus = {"greeting": (0, 2.0), "closing": (2, 1.5), "needs_discovery": (4, 1.0),
+                 "objection_handling": (7, 1.0)}
+        for point, (column, weight) in bonus.items():
+            if point in names:
+                counts[:, names.index(point)] += weight * features[:, len(names) + column]
+        logits = 2.0 * counts
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
+        return probs / probs.sum(axis=1, keepdims=True)
