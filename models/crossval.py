@@ -1,0 +1,47 @@
+"""Cross-validation: figures for a trained model measured only on calls it was not trained on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sklearn.model_selection import StratifiedKFold
+
+from models.corpus import LabelledCall
+from models.evaluate import evaluate
+from models.trained import fit_scorer
+from nlp.findings import call_findings
+from nlp.scoring import CueScorer
+from nlp.taxonomy import Taxonomy
+from nlp.text import CallText, call_text
+
+
+def stratum(call: LabelledCall) -> str:
+    """Folds are balanced by direction and industry, so each test fold looks like the whole."""
+    extra = call.conversation.extra
+    return f"{extra.get('direction', '?')}/{extra.get('industry', '?')}"
+
+
+def cross_validate(corpus: list[LabelledCall], taxonomy: Taxonomy, *, folds: int = 5, seed: int = 0,
+                   on_fold: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Per-task metrics of the trained model (out-of-fold) and of the untrained cue scorer."""
+    texts = [call_text(c.conversation) for c in corpus]
+    labels = [c.labels for c in corpus]
+    groups = [stratum(c) for c in corpus]
+    splitter = StratifiedKFold(n_splits=min(folds, min(groups.count(g) for g in set(groups))),
+                               shuffle=True, random_state=seed)
+    trained: list[tuple[dict, dict] | None] = [None] * len(corpus)
+    for k, (train, test) in enumerate(splitter.split(texts, groups)):
+        scorer = fit_scorer([texts[i] for i in train], [labels[i] for i in train], taxonomy)
+        for i in test:
+            trained[i] = (_findings(texts[i], scorer), labels[i])
+        if on_fold:
+            on_fold(k)
+    cues = CueScorer(taxonomy)
+    untrained = [(_findings(t, cues), lab) for t, lab in zip(texts, labels, strict=True)]
+    return {"trained_cv": evaluate([p for p in trained if p is not None]), "untrained": evaluate(untrained),
+            "folds": splitter.get_n_splits()}
+
+
+def _findings(call: CallText, scorer) -> dict[str, Any]:
+    return call_findings(call, scorer, with_pii=False, with_sentiment=False)

@@ -1,0 +1,125 @@
+"""Accuracy of analyses against corpus labels: the figures `callscope eval` prints.
+
+Every task is scored as sets of (call, item) pairs, so micro figures count items and macro
+figures average the per-code F1 over every code that occurs in the labels or the predictions.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+LEAD_NONE = "none"
+
+
+@dataclass(slots=True)
+class Counts:
+    """True positives, false positives and false negatives of one code or task."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def add(self, predicted: set, gold: set) -> None:
+        """Count one call's predicted and gold items."""
+        self.tp += len(predicted & gold)
+        self.fp += len(predicted - gold)
+        self.fn += len(gold - predicted)
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Figures rounded for reports, with the support (gold count)."""
+        return {"precision": round(self.precision, 4), "recall": round(self.recall, 4),
+                "f1": round(self.f1, 4), "support": self.tp + self.fn, "predicted": self.tp + self.fp}
+
+
+@dataclass(slots=True)
+class PerCode:
+    """Counts for a whole task and for each code in it."""
+
+    total: Counts = field(default_factory=Counts)
+    codes: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
+
+    def add(self, predicted: set[tuple], gold: set[tuple], code_of) -> None:
+        """Count one call; ``code_of`` maps an item to the code it is tallied under."""
+        self.total.add(predicted, gold)
+        for code in {code_of(i) for i in predicted | gold}:
+            self.codes[code].add({i for i in predicted if code_of(i) == code},
+                                 {i for i in gold if code_of(i) == code})
+
+    @property
+    def macro_f1(self) -> float:
+        return sum(c.f1 for c in self.codes.values()) / len(self.codes) if self.codes else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Micro and macro figures plus the per-code table."""
+        return {"micro": self.total.to_dict(), "macro_f1": round(self.macro_f1, 4),
+                "per_code": {k: v.to_dict() for k, v in sorted(self.codes.items())}}
+
+
+def evaluate(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
+    """Metrics for (analysis, labels) pairs, one per call."""
+    reasons, points, competitors, lead_any = PerCode(), PerCode(), PerCode(), Counts()
+    primary_hits = intent_hits = dimension_hits = dimension_total = 0
+    for analysis, labels in pairs:
+        predicted = [r["code"] for r in analysis.get("reasons", [])]
+        gold = list(labels.get("reasons", []))
+        reasons.add(set(predicted), set(gold), lambda code: code)
+        primary_hits += bool(predicted and gold and predicted[0] == gold[0])
+        points.add({(p["turn"], p["point"]) for p in analysis.get("script_points", [])},
+                   {(p["turn"], p["point"]) for p in labels.get("script_points", [])}, lambda i: i[1])
+        found = {(c["turn"], c["brand"]): c.get("dimension") for c in analysis.get("competitors", [])}
+        truth = {(c["turn"], c["brand"]): c.get("dimension") for c in labels.get("competitors", [])}
+        competitors.add(set(found), set(truth), lambda i: i[1])
+        for key in set(found) & set(truth):
+            dimension_total += 1
+            dimension_hits += found[key] == truth[key]
+        pred_intent = (analysis.get("lead") or {}).get("intent", LEAD_NONE)
+        gold_intent = (labels.get("lead") or {}).get("intent", LEAD_NONE)
+        lead_any.add({0} if pred_intent != LEAD_NONE else set(), {0} if gold_intent != LEAD_NONE else set())
+        intent_hits += pred_intent == gold_intent
+    calls = len(pairs) or 1
+    return {
+        "calls": len(pairs),
+        "reasons": {**reasons.to_dict(), "primary_accuracy": round(primary_hits / calls, 4)},
+        "script_points": points.to_dict(),
+        "competitors": {**competitors.to_dict(),
+                        "dimension_accuracy": round(dimension_hits / dimension_total, 4) if dimension_total else None},
+        "lead": {"any": lead_any.to_dict(), "intent_accuracy": round(intent_hits / calls, 4)},
+    }
+
+
+def summary_lines(metrics: dict[str, Any], *, per_code: bool = True) -> list[str]:
+    """Human-readable report: the headline figures, then per-code tables."""
+    r, s, c, lead = metrics["reasons"], metrics["script_points"], metrics["competitors"], metrics["lead"]
+    lines = [
+        f"calls: {metrics['calls']}",
+        f"reasons        micro-F1 {r['micro']['f1']:.3f}  macro-F1 {r['macro_f1']:.3f}  "
+        f"primary accuracy {r['primary_accuracy']:.3f}",
+        f"script points  micro-F1 {s['micro']['f1']:.3f}  macro-F1 {s['macro_f1']:.3f}",
+        f"competitors    P {c['micro']['precision']:.3f}  R {c['micro']['recall']:.3f}  "
+        f"F1 {c['micro']['f1']:.3f}  dimension accuracy "
+        + (f"{c['dimension_accuracy']:.3f}" if c["dimension_accuracy"] is not None else "n/a"),
+        f"lead (any)     P {lead['any']['precision']:.3f}  R {lead['any']['recall']:.3f}  "
+        f"F1 {lead['any']['f1']:.3f}  4-level accuracy {lead['intent_accuracy']:.3f}",
+    ]
+    if per_code:
+        for task in ("reasons", "script_points", "competitors"):
+            lines += ["", f"{task}: {'code':<24}{'P':>7}{'R':>7}{'F1':>7}{'gold':>6}{'pred':>6}"]
+            for code, row in metrics[task]["per_code"].items():
+                lines.append(f"{'':<{len(task) + 2}}{code:<24}{row['precision']:>7.3f}{row['recall']:>7.3f}"
+                             f"{row['f1']:>7.3f}{row['support']:>6}{row['predicted']:>6}")
+    return lines

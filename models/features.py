@@ -1,0 +1,87 @@
+"""Feature builders shared by training and prediction, so both see calls the same way."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from nlp.scoring import point_features, reason_evidence
+from nlp.taxonomy import Taxonomy
+from nlp.text import CallText
+
+OPENING_CUSTOMER_TURNS = 3
+PREVIOUS_TURN_WEIGHT = 0.7
+NEXT_TURN_WEIGHT = 0.5
+
+
+def text_vectorizer() -> TfidfVectorizer:
+    """Character 1-3 grams: robust to segmentation and to ASR slips inside words."""
+    return TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True,
+                           max_features=40000)
+
+
+def point_matrix(calls: list[CallText], taxonomy: Taxonomy, vectorizer: TfidfVectorizer) -> sparse.csr_matrix:
+    """Agent turns of all calls: text n-grams, cue counts and position features."""
+    texts = [t.text for call in calls for t in call.role_turns("agent")]
+    before = [_neighbour(call, t.index, -1) for call in calls for t in call.role_turns("agent")]
+    after = [_neighbour(call, t.index, +1) for call in calls for t in call.role_turns("agent")]
+    dense = [point_features(call, taxonomy) for call in calls]
+    dense_rows = np.vstack(dense) if dense else np.zeros((0, len(taxonomy.script_points) + 8))
+    return sparse.hstack([vectorizer.transform(texts), PREVIOUS_TURN_WEIGHT * vectorizer.transform(before),
+                          NEXT_TURN_WEIGHT * vectorizer.transform(after),
+                          sparse.csr_matrix(dense_rows)]).tocsr()
+
+
+def _neighbour(call: CallText, index: int, step: int) -> str:
+    """What the customer said just before (an objection) or after (a yes to a confirmation) a turn."""
+    other = index + step
+    if 0 <= other < len(call.turns) and call.turns[other].role == "customer":
+        return call.turns[other].text
+    return ""
+
+
+def reason_matrix(calls: list[CallText], taxonomy: Taxonomy, vectorizer: TfidfVectorizer) -> sparse.csr_matrix:
+    """One row per call: customer and agent n-grams, cue totals, opening cues and direction."""
+    customer = vectorizer.transform([" ".join(t.text for t in c.role_turns("customer")) for c in calls])
+    agent = vectorizer.transform([" ".join(t.text for t in c.role_turns("agent")) for c in calls])
+    dense = np.vstack([_reason_dense(call, taxonomy) for call in calls]) if calls else None
+    return sparse.hstack([customer, 0.5 * agent, sparse.csr_matrix(dense)]).tocsr()
+
+
+def _reason_dense(call: CallText, taxonomy: Taxonomy) -> np.ndarray:
+    evidence = reason_evidence(call, taxonomy)
+    width = len(taxonomy.reasons)
+    total = np.log1p(evidence.sum(axis=0)) if len(evidence) else np.zeros(width)
+    opening_rows = [t.index for t in call.role_turns("customer")[:OPENING_CUSTOMER_TURNS]]
+    opening = np.log1p(evidence[opening_rows].sum(axis=0)) if opening_rows else np.zeros(width)
+    outbound = 1.0 if call.meta.get("direction") == "outbound" else 0.0
+    return np.concatenate([total, opening, [outbound]])
+
+
+def reason_pair_features(call: CallText, taxonomy: Taxonomy) -> np.ndarray:
+    """Reason x features that mean the same for every reason, so one head can learn from all of them.
+
+    Rare reasons (two or three calls in a corpus) cannot train a head of their own; a head over
+    "how much, where and by whom the reason's cues were said" learns from every reason at once.
+    """
+    from nlp.scoring import OUTBOUND_REASON, industry_mask
+
+    evidence = reason_evidence(call, taxonomy)
+    width = len(taxonomy.reasons)
+    if not len(evidence):
+        return np.zeros((width, 10))
+    customer = np.array([t.role == "customer" for t in call.turns])
+    cust = evidence[customer].sum(axis=0) if customer.any() else np.zeros(width)
+    agent = evidence[~customer].sum(axis=0) if (~customer).any() else np.zeros(width)
+    opening_rows = [t.index for t in call.role_turns("customer")[:OPENING_CUSTOMER_TURNS]]
+    opening = evidence[opening_rows].sum(axis=0) if opening_rows else np.zeros(width)
+    turns_with = (evidence[customer] > 0).sum(axis=0) if customer.any() else np.zeros(width)
+    rank = np.argsort(np.argsort(-cust))
+    outbound = call.meta.get("direction") == "outbound"
+    is_outbound_reason = np.array([outbound and code == OUTBOUND_REASON for code in taxonomy.reasons])
+    return np.column_stack([
+        np.log1p(cust), np.log1p(agent), np.log1p(opening), np.log1p(turns_with),
+        np.log1p(evidence.max(axis=0)), cust / max(cust.sum(), 1e-9), np.minimum(rank, 5) / 5,
+        is_outbound_reason, industry_mask(call, taxonomy), (cust > 0) & (opening > 0),
+    ]).astype(float)
