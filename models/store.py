@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ class ModelError(ValueError):
 
 def new_version() -> str:
     """A sortable version id: the UTC time of training."""
-    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
 
 
 def save_model(scorer: TrainedScorer, folder: str | Path, *, info: dict[str, Any]) -> Path:
@@ -38,7 +38,7 @@ def save_model(scorer: TrainedScorer, folder: str | Path, *, info: dict[str, Any
     shutil.copyfile(scorer.taxonomy.source, folder / "taxonomy.yaml")
     joblib.dump(scorer, folder / "scorer.joblib")
     manifest = {"format": FORMAT, "version": scorer.version, "kind": "tfidf-char-ngrams+logistic-regression",
-                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "scikit_learn": sklearn.__version__, **info}
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return folder
@@ -58,7 +58,7 @@ def load_model(folder: str | Path) -> TrainedScorer:
                          f"this is {sklearn.__version__}; run `callscope train` again")
     try:
         scorer = joblib.load(folder / "scorer.joblib")
-    except Exception as exc:  # a damaged pickle can raise nearly anything
+    except Exception as exc:  # noqa: BLE001 - a damaged pickle can raise nearly anything
         raise ModelError(f"{folder}: cannot load scorer.joblib ({exc})") from None
     scorer.taxonomy = load_taxonomy(folder / "taxonomy.yaml")
     return scorer

@@ -51,7 +51,7 @@ class TrainedScorer:
         """Turn evidence (cues + similarity to each reason's turns) and per-call probabilities."""
         codes = list(self.taxonomy.reasons)
         row = reason_matrix([call], self.taxonomy, self.vectorizer)
-        cue_evidence, cue_probs = CueScorer(self.taxonomy).reason_scores(call)
+        cue_evidence, _ = CueScorer(self.taxonomy).reason_scores(call)
         shared = self.shared_reason_model.predict_proba(reason_pair_features(call, self.taxonomy))[:, 1]
         probs = np.array([(shared[i] + self.reason_models[c].predict_proba(row)[0, 1]) / 2
                           if c in self.reason_models else shared[i] for i, c in enumerate(codes)])

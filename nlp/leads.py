@@ -20,6 +20,8 @@ from nlp.text import CallText
 
 DEFAULT_PATTERNS = Path(__file__).resolve().parent / "patterns" / "leads.yaml"
 SIGNALS = ("accept", "consider", "interest", "refuse")
+# a product name starts after the last of these in the matched run (您现在有意外险 -> 意外险)
+_BOUNDARY = re.compile(r"一个|这个|那个|两个|一款|一张|一份|[的有是款下这那您你我他她了在把给就还都和办买要用开查]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,8 @@ class LeadPatterns:
     weights: dict[str, float]
     product: re.Pattern[str]
     not_products: tuple[str, ...]
+    not_before: tuple[str, ...] = ()
+    pitch: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=4)
@@ -45,9 +49,11 @@ def load_lead_patterns(path: str | None = None) -> LeadPatterns:
             cues[name] = tuple(_compile(c) for c in entry["cues"])
         product = _compile(raw["products"]["pattern"])
         not_products = tuple(raw["products"].get("not_products", []))
+        not_before = tuple(raw["products"].get("not_before", []))
+        pitch = tuple(raw.get("pitch", []))
     except (OSError, KeyError, TypeError, ValueError, re.error, yaml.YAMLError) as exc:
         raise ValueError(f"{source}: bad lead pattern file ({type(exc).__name__}: {exc})") from None
-    return LeadPatterns(cues, weights, product, not_products)
+    return LeadPatterns(cues, weights, product, not_products, not_before, pitch)
 
 
 def _compile(cue: str) -> re.Pattern[str]:
@@ -63,41 +69,61 @@ def products_in(text: str, patterns: LeadPatterns) -> list[str]:
     """Product phrases named in a text (流量月包, 白金卡, 百万医疗险...)."""
     found = []
     for match in patterns.product.finditer(text):
-        phrase = re.sub(r"^(一个|一款|这个|那个|我们的|我们|你们的|你们|咱们|给您|您的|的|个|款)+", "",
-                        match.group(0))
+        phrase = _BOUNDARY.split(match.group(0))[-1]
+        after = text[match.end(): match.end() + 3]
+        if after.startswith(patterns.not_before):
+            continue
         if phrase and not any(phrase.startswith(n) or n in match.group(0) for n in patterns.not_products):
             found.append(phrase)
     return found
 
 
-def main_product(call: CallText, patterns: LeadPatterns) -> str:
-    """The product talked about most (agent offers count double), '' if none."""
-    counts: Counter[str] = Counter()
+def offer_turns(call: CallText, patterns: LeadPatterns) -> list[tuple[int, list[str]]]:
+    """Turns where a product is on the table: an agent offering it, or a customer asking about it.
+
+    In an outbound call every agent turn that names a product is the offer; inbound, the agent must
+    also pitch it (推荐, 有一款, 活动...), or the customer must ask about it then or right after.
+    """
+    outbound = call.meta.get("direction") == "outbound"
+    offers = []
     for turn in call.turns:
-        for phrase in products_in(turn.text, patterns):
-            counts[phrase] += 2 if turn.role == "agent" else 1
-    return counts.most_common(1)[0][0] if counts else ""
+        names = products_in(turn.text, patterns)
+        if turn.role == "agent":
+            if names and (outbound or any(cue in turn.text for cue in patterns.pitch)):
+                offers.append((turn.index, names))
+            continue
+        if not signal_counts(turn.text, patterns)["interest"]:
+            continue
+        previous = call.turns[turn.index - 1] if turn.index else None
+        names = names or (products_in(previous.text, patterns) if previous and previous.role == "agent" else [])
+        if names:
+            offers.append((turn.index, names))
+    return offers
 
 
 def find_lead(call: CallText, *, patterns: str | Path | None = None) -> Lead:
-    """The call's lead: intent from the customer's signals once a product is on the table."""
+    """The call's lead: intent from the customer's signals once a product is offered or asked about."""
     pats = load_lead_patterns(str(patterns) if patterns else None)
-    product = main_product(call, pats)
-    if not product:
+    offers = offer_turns(call, pats)
+    if not offers:
         return Lead()
-    first = next(t.index for t in call.turns if products_in(t.text, pats))
+    counts: Counter[str] = Counter()
+    for index, names in offers:
+        counts.update({name: 2 if call.turns[index].role == "agent" else 1 for name in names})
+    product = counts.most_common(1)[0][0]
+    first = offers[0][0]
     totals = Counter[str]()
     turns = []
     for turn in call.turns[first:]:
         if turn.role != "customer":
             continue
-        counts = signal_counts(turn.text, pats)
-        if counts["accept"] or counts["consider"] or counts["interest"]:
+        found = signal_counts(turn.text, pats)
+        if found["accept"] or found["consider"] or found["interest"]:
             turns.append(turn.index)
-        totals.update(counts)
+        totals.update(found)
     score = sum(pats.weights[n] * min(totals[n], 2) for n in SIGNALS)
     intent = _intent(totals, score)
-    return Lead(intent, product if intent != "none" else product, _probability(score), turns if intent != "none" else [])
+    return Lead(intent, product, _probability(score), turns if intent != "none" else [])
 
 
 def _intent(totals: Counter[str], score: float) -> str:

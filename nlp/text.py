@@ -108,7 +108,9 @@ def call_text(conversation: Conversation, lexicon_path: str | Path | None = None
     for i, turn in enumerate(conversation.turns):
         text = normalise(turn.text, lexicon)
         turns.append(TurnText(i, turn.role, text, words(text, lexicon_path), turn.start, turn.end))
-    return CallText(conversation.call_id, turns, dict(conversation.extra))
+    # labels never reach the finders: an analysis must not see the answers of a labelled file
+    meta = {k: v for k, v in conversation.extra.items() if k != "labels"}
+    return CallText(conversation.call_id, turns, meta)
 
 
 @lru_cache(maxsize=4)
