@@ -79,10 +79,135 @@ def transcribe(
         raise typer.Exit(1)
 
 
-def _progress(total: int):
+@app.command()
+def analyze(
+    paths: Annotated[list[Path], typer.Argument(help="Transcript JSON files, recordings, or folders of either.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for <call_id>.analysis.json.")] = Path("out/analysis"),
+    taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy file (default: the bundled one).")] = None,
+    models: Annotated[Path | None, typer.Option(help="Model folder from `callscope train` (default: untrained cues).")] = None,
+    lexicon: Annotated[Path | None, typer.Option(help="Domain lexicon file.")] = None,
+    transcribe: Annotated[bool, typer.Option("--transcribe", help="Transcribe recordings even where a transcript lies beside them.")] = False,
+    model: Annotated[Path | None, typer.Option(help="CTranslate2 Whisper folder, for recordings.")] = None,
+    threads: Annotated[int, typer.Option(help="CPU threads for Whisper (0: all cores).")] = 0,
+) -> None:
+    """Find reasons, script points, competitors, leads, sentiment and PII in calls."""
+    from api.analysis import Analyzer, analysis_inputs, analyze_paths
+    from models.store import ModelError
+    from nlp.taxonomy import TaxonomyError
+
+    try:
+        analyzer = Analyzer.load(taxonomy=taxonomy, models=models, lexicon=lexicon)
+    except (TaxonomyError, ModelError, ValueError) as exc:
+        _fail(str(exc))
+    inputs, problems = analysis_inputs(paths, transcribe=transcribe)
+    for path, reason in problems:
+        typer.echo(f"skipped {path}: {reason}", err=True)
+    if not inputs:
+        _fail("nothing to analyse in the given paths (transcript .json files or recordings)")
+
+    def transcriber():
+        from speech.lexicon import load_lexicon
+        from speech.model import ModelSpec, resolve_model
+        from speech.transcribe import AsrOptions, Transcriber
+
+        return Transcriber(ModelSpec(resolve_model(model), cpu_threads=threads), AsrOptions(), load_lexicon(lexicon))
+
+    with _progress(len(inputs), "analysing") as bar:
+        report = analyze_paths(inputs, analyzer, out, transcriber_factory=transcriber,
+                               on_progress=lambda path, rep: (bar.set_postfix_str(f"last: {path.name}"), bar.update(1)))
+    for path, reason in report.failed:
+        typer.echo(f"FAILED {path}: {reason}", err=True)
+    rate = len(report.written) / report.seconds if report.seconds else 0.0
+    typer.echo(f"{len(report.written)} analysed, {len(report.failed) + len(problems)} failed "
+               f"({rate:.1f} calls/s); output in {out.resolve()}")
+    if report.failed or problems:
+        raise typer.Exit(1)
+
+
+@app.command("eval")
+def eval_(
+    pred: Annotated[Path | None, typer.Argument(help="Folder of <call_id>.analysis.json (same as --pred).")] = None,
+    corpus: Annotated[Path, typer.Option(help="Labelled calls (corpus format).")] = Path("../shared/corpus/calls"),
+    pred_opt: Annotated[Path | None, typer.Option("--pred", help="Folder of <call_id>.analysis.json.")] = None,
+    taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy the labels use (default: bundled).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+) -> None:
+    """Compare analyses with corpus labels: per-task and per-code precision, recall and F1."""
+    import json
+
+    from models.corpus import load_corpus
+    from models.evaluate import evaluate, summary_lines
+    from nlp.taxonomy import TaxonomyError, load_taxonomy
+
+    folder = pred_opt or pred
+    if folder is None or not folder.is_dir():
+        _fail(f"--pred must be a folder of analyses (got {folder})")
+    try:
+        calls = load_corpus(corpus, load_taxonomy(taxonomy))
+    except (TaxonomyError, ValueError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    pairs, missing = [], []
+    for call in calls:
+        path = folder / f"{call.conversation.call_id}.analysis.json"
+        if not path.is_file():
+            missing.append(call.conversation.call_id)
+            continue
+        pairs.append((json.loads(path.read_text(encoding="utf-8")), call.labels))
+    if missing:
+        typer.echo(f"warning: {len(missing)} labelled calls have no analysis in {folder} and are left out: "
+                   f"{', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}", err=True)
+    if not pairs:
+        _fail(f"no analyses in {folder} match the calls of {corpus}")
+    metrics = evaluate(pairs)
+    typer.echo(json.dumps(metrics, ensure_ascii=False, indent=1) if as_json else "\n".join(summary_lines(metrics)))
+
+
+@app.command()
+def train(
+    corpus: Annotated[Path, typer.Option(help="Labelled calls (corpus format).")] = Path("../shared/corpus/calls"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write.")] = Path("out/model"),
+    taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy file (default: bundled).")] = None,
+    cv: Annotated[int, typer.Option(help="Cross-validation folds to report (0: skip).")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the cross-validated metrics as JSON.")] = False,
+) -> None:
+    """Learn reason and script-point heads from labelled calls; save a versioned model folder."""
+    import json
+
+    from models.corpus import load_corpus
+    from models.crossval import cross_validate
+    from models.evaluate import summary_lines
+    from models.store import new_version, save_model
+    from models.trained import fit_scorer
+    from nlp.taxonomy import TaxonomyError, load_taxonomy
+    from nlp.text import call_text
+
+    try:
+        tax = load_taxonomy(taxonomy)
+        calls = load_corpus(corpus, tax)
+    except (TaxonomyError, ValueError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    info: dict = {"corpus": str(corpus.resolve()), "calls": len(calls)}
+    if cv:
+        with _progress(cv, "cross-validating") as bar:
+            metrics = cross_validate(calls, tax, folds=cv, on_fold=lambda k: bar.update(1))
+        info["cross_validation"] = metrics
+        if as_json:
+            typer.echo(json.dumps(metrics, ensure_ascii=False, indent=1))
+        else:
+            typer.echo(f"cross-validated ({metrics['folds']} folds), trained model on unseen calls:")
+            typer.echo("\n".join(summary_lines(metrics["trained_cv"], per_code=False)))
+            typer.echo("untrained default (cues) on the same calls:")
+            typer.echo("\n".join(summary_lines(metrics["untrained"], per_code=False)))
+    scorer = fit_scorer([call_text(c.conversation) for c in calls], [c.labels for c in calls], tax,
+                        version=new_version())
+    folder = save_model(scorer, out, info=info)
+    typer.echo(f"model {scorer.version} trained on {len(calls)} calls, saved to {folder.resolve()}")
+
+
+def _progress(total: int, desc: str = "transcribing"):
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="call", desc="transcribing", file=sys.stderr, dynamic_ncols=True)
+    return tqdm(total=total, unit="call", desc=desc, file=sys.stderr, dynamic_ncols=True)
 
 
 def _advance(bar, path: Path, report) -> None:

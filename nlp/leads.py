@@ -73,7 +73,8 @@ def products_in(text: str, patterns: LeadPatterns) -> list[str]:
         after = text[match.end(): match.end() + 3]
         if after.startswith(patterns.not_before):
             continue
-        if phrase and not any(phrase.startswith(n) or n in match.group(0) for n in patterns.not_products):
+        window = text[max(0, match.start() - 4): match.end() + 2]
+        if phrase and not any(n in window for n in patterns.not_products):
             found.append(phrase)
     return found
 

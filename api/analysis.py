@@ -1,0 +1,145 @@
+"""One call's analysis: the transcript run through every finder into the DESIGN.md contract.
+
+``Analyzer`` holds what every call shares (taxonomy, model, pattern files) and turns a
+``Conversation`` into the ``<call_id>.analysis.json`` dict. It lives in ``api/`` because it
+gathers the results of all earlier stages; it adds nothing of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from callscope.types import Conversation, PiiSpan
+from nlp.findings import call_findings
+from nlp.pii import mask_text
+from nlp.scoring import CueScorer, Scorer
+from nlp.taxonomy import load_taxonomy
+from nlp.text import call_text
+
+
+@dataclass
+class Analyzer:
+    """Everything needed to analyse calls, loaded once."""
+
+    scorer: Scorer
+    lexicon: Path | None = None
+    competitor_patterns: Path | None = None
+    model_info: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, *, taxonomy: str | Path | None = None, models: str | Path | None = None,
+             lexicon: str | Path | None = None) -> Analyzer:
+        """The default (cue) scorer from the taxonomy, or a trained model folder."""
+        if models is not None:
+            from models.store import load_model
+
+            scorer = load_model(models)
+            if taxonomy is not None:
+                scorer.taxonomy = load_taxonomy(taxonomy)
+            return cls(scorer, Path(lexicon) if lexicon else None,
+                       model_info={"kind": "trained", "path": str(models), "version": scorer.version})
+        return cls(CueScorer(load_taxonomy(taxonomy)), Path(lexicon) if lexicon else None,
+                   model_info={"kind": "cues", "version": "default"})
+
+    def analyze(self, conversation: Conversation) -> dict[str, Any]:
+        """The analysis dict of one call (DESIGN.md contract, plus pii and masked turns)."""
+        call = call_text(conversation, self.lexicon)
+        findings = call_findings(call, self.scorer, competitor_patterns=self.competitor_patterns)
+        pii = [PiiSpan(**p) for p in findings["pii"]]
+        turns = []
+        for turn, text in zip(conversation.turns, call.turns, strict=True):
+            entry = turn.to_dict()
+            entry["text"] = text.text
+            spans = [p for p in pii if p.turn == text.index]
+            if spans:
+                entry["masked_text"] = mask_text(text.text, spans)
+            turns.append(entry)
+        out: dict[str, Any] = {"call_id": conversation.call_id, "duration_s": _duration(conversation),
+                               "turns": turns, **findings, "model": self.model_info}
+        if conversation.acoustics is not None:
+            out["acoustics"] = conversation.acoustics.to_dict()
+        for key in ("direction", "industry", "customer_id", "agent_id", "started_at"):
+            if key in conversation.extra:
+                out[key] = conversation.extra[key]
+        return out
+
+
+def _duration(conversation: Conversation) -> float | None:
+    """Recording length if known, else the end of the last timed turn."""
+    if conversation.duration_s is not None:
+        return round(conversation.duration_s, 3)
+    ends = [t.end for t in conversation.turns if t.end is not None]
+    return round(max(ends), 3) if ends else None
+
+
+@dataclass
+class AnalyzeReport:
+    """What a batch did: analyses written and inputs that failed, each with its reason."""
+
+    written: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def analysis_inputs(paths: list[Path], *, transcribe: bool = False) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Transcript JSON files and recordings to analyse, and paths that cannot be used.
+
+    In a folder, a recording with a transcript beside it (same name, .json) is read from the
+    transcript unless ``transcribe`` is set; ``*.analysis.json`` files are outputs, never inputs.
+    """
+    from speech.batch import find_recordings
+
+    inputs: list[Path] = []
+    problems: list[tuple[Path, str]] = []
+    for path in paths:
+        if path.is_dir():
+            recordings, _ = find_recordings([path])
+            transcripts = [p for p in sorted(path.rglob("*.json")) if not p.name.endswith(".analysis.json")]
+            if transcribe:
+                inputs += recordings
+            else:
+                stems = {p.with_suffix("") for p in transcripts}
+                inputs += transcripts + [r for r in recordings if r.with_suffix("") not in stems]
+        elif path.is_file() and path.suffix.lower() == ".json":
+            inputs.append(path)
+        else:
+            recordings, bad = find_recordings([path])
+            inputs += recordings
+            problems += bad
+    return inputs, problems
+
+
+def analyze_paths(inputs: list[Path], analyzer: Analyzer, out: Path, *, transcriber_factory=None,
+                  on_progress=None) -> AnalyzeReport:
+    """Analyse each input into ``out/<call_id>.analysis.json``; one bad file never stops the rest."""
+    import json
+    import time
+
+    from speech.batch import sidecar_metadata, write_json
+
+    out.mkdir(parents=True, exist_ok=True)
+    report = AnalyzeReport()
+    started = time.perf_counter()
+    transcriber = None
+    for path in inputs:
+        try:
+            if path.suffix.lower() == ".json":
+                conversation = Conversation.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            else:
+                from speech.pipeline import transcribe_recording
+
+                transcriber = transcriber or transcriber_factory()
+                conversation = transcribe_recording(path, transcriber)
+                conversation.extra.update(sidecar_metadata(path))
+            target = out / f"{conversation.call_id}.analysis.json"
+            write_json(target, analyzer.analyze(conversation))
+            report.written.append(target)
+        except Exception as exc:  # noqa: BLE001 - the reason is reported, the batch goes on
+            reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+            report.failed.append((path, reason))
+        if on_progress:
+            on_progress(path, report)
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,67 @@
+"""Sales leads: intent levels, the product, and the look-alikes that are not leads."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.leads import find_lead, load_lead_patterns, products_in
+from tests.nlp.helpers import make_call
+
+
+def test_billing_call_asking_for_a_bigger_data_plan_is_a_lead():
+    call = make_call([
+        ("agent", "您好，很高兴为您服务。"),
+        ("customer", "我这个月话费怎么多了五十块？"),
+        ("agent", "您流量超了，套外流量按五块一个G收。"),
+        ("customer", "那有没有更大的流量包？多少钱？"),
+        ("agent", "有的，给您推荐一个三十元二十G的流量月包，比按量扣划算。"),
+        ("customer", "行，那就办这个吧。"),
+    ], direction="inbound", industry="telecom")
+    lead = find_lead(call)
+    assert lead.intent == "high"
+    assert "流量" in lead.product
+    assert 5 in lead.turns and lead.score > 0.5
+
+
+@pytest.mark.parametrize("answer, intent", [
+    ("对，办吧。", "high"),
+    ("我考虑一下，回头再说吧。", "medium"),
+    ("多少钱？哦，那算了。", "low"),
+    ("不需要，别打了。", "none"),
+])
+def test_outbound_answer_sets_intent(answer, intent):
+    call = make_call([
+        ("agent", "您好，我是客服小王，本次通话会被录音。"),
+        ("customer", "嗯，你说。"),
+        ("agent", "现在有个百万医疗险的活动，一年只要二百九十八元。"),
+        ("customer", answer),
+    ], direction="outbound", industry="insurance")
+    assert find_lead(call).intent == intent
+
+
+def test_service_call_without_an_offer_is_no_lead():
+    call = make_call([
+        ("agent", "您好，恒通银行信用卡中心，很高兴为您服务。"),
+        ("customer", "我新收到一张信用卡，想激活一下。"),
+        ("agent", "好的，跟您确认一下，激活尾号一二三四的卡，对吗？"),
+        ("customer", "对，确认。"),
+    ], direction="inbound", industry="bank")
+    lead = find_lead(call)
+    assert lead.intent == "none" and lead.turns == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("给您推荐一个流量月包", ["流量月包"]),
+    ("您好，恒通银行信用卡中心", []),
+    ("我们有一款车主白金卡", ["车主白金卡"]),
+    ("套餐外的通话费", []),
+])
+def test_product_phrases(text, expected):
+    assert products_in(text, load_lead_patterns()) == expected
+
+
+def test_bad_lead_file_names_it(tmp_path):
+    path = tmp_path / "leads.yaml"
+    path.write_text("signals: {accept: {weight: x}}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="leads.yaml"):
+        load_lead_patterns(str(path))

@@ -1,0 +1,61 @@
+"""Call reasons from the untrained cue scorer: codes, primary, turns and seconds."""
+
+from __future__ import annotations
+
+from nlp.reasons import find_reasons
+from nlp.scoring import CueScorer
+from nlp.taxonomy import load_taxonomy
+from tests.nlp.helpers import make_call
+
+SCORER = CueScorer(load_taxonomy())
+
+BILL_THEN_PLAN = [
+    ("agent", "您好，很高兴为您服务。", 0.0, 2.0),
+    ("customer", "我想问一下我上个月话费怎么是一百多？", 2.0, 6.0),
+    ("agent", "我帮您查一下，这个月多了一笔通话费。", 6.0, 12.0),
+    ("customer", "哦这样。那我想换个便宜点的套餐。", 12.0, 15.0),
+    ("agent", "可以，有一个三十八元的套餐。", 15.0, 25.0),
+    ("customer", "行，就换这个套餐。", 25.0, 27.0),
+    ("agent", "好的，感谢您的来电，再见。", 27.0, 29.0),
+]
+
+
+def test_two_reasons_each_with_its_own_turns_and_seconds():
+    reasons = find_reasons(make_call(BILL_THEN_PLAN, industry="telecom"), SCORER)
+    codes = [r.code for r in reasons]
+    assert codes[:2] == ["bill_inquiry", "plan_change"]
+    bill, plan = reasons[0], reasons[1]
+    assert bill.turns == [0, 1, 2]            # the greeting goes to the reason the call opens with
+    assert plan.turns == [3, 4, 5, 6]
+    assert bill.seconds == 12.0 and plan.seconds == 17.0
+    assert all(0.5 <= r.score <= 1.0 for r in reasons)
+
+
+def test_every_turn_belongs_to_exactly_one_reason():
+    reasons = find_reasons(make_call(BILL_THEN_PLAN, industry="telecom"), SCORER)
+    owned = sorted(t for r in reasons for t in r.turns)
+    assert owned == list(range(len(BILL_THEN_PLAN)))
+
+
+def test_codes_of_another_industry_are_never_given():
+    call = make_call([("customer", "我的理赔进度怎么样了，材料交了还没结果"), ("agent", "我帮您查一下")],
+                     industry="telecom")
+    assert "claim_status" not in [r.code for r in find_reasons(call, SCORER)]
+    call.meta["industry"] = "insurance"
+    assert find_reasons(call, SCORER)[0].code == "claim_status"
+
+
+def test_outbound_call_is_about_the_product_offered():
+    call = make_call([("agent", "您好，我是客服小王，给您推荐一个流量包。"), ("customer", "不需要，谢谢。")],
+                     direction="outbound", industry="telecom")
+    assert find_reasons(call, SCORER)[0].code == "product_consult"
+
+
+def test_negated_cue_does_not_count():
+    call = make_call([("customer", "我的宽带断网了，报修一下"), ("customer", "我要的是网速，不是降套餐")],
+                     industry="telecom")
+    assert "plan_change" not in [r.code for r in find_reasons(call, SCORER)]
+
+
+def test_call_without_turns_has_no_reason():
+    assert find_reasons(make_call([]), SCORER) == []

@@ -1,0 +1,40 @@
+"""Script points per agent turn from the untrained cue scorer."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.scoring import CueScorer
+from nlp.script_points import find_script_points
+from nlp.taxonomy import load_taxonomy
+from tests.nlp.helpers import make_call
+
+SCORER = CueScorer(load_taxonomy())
+
+
+@pytest.mark.parametrize("agent_text, expected", [
+    ("您好，中国移动，很高兴为您服务，请问有什么可以帮您？", "greeting"),
+    ("请问您是机主本人吗？麻烦提供一下身份证后四位。", "identity_check"),
+    ("非常抱歉，让您久等了，我非常理解您的心情。", "empathy"),
+    ("本次通话会被录音，理财非存款，产品有风险，投资须谨慎。", "compliance_disclosure"),
+    ("跟您确认一下，为您办理三十八元套餐，下个月生效，您确认吗？", "confirmation"),
+    ("好的，感谢您的来电，祝您生活愉快，再见。", "closing"),
+])
+def test_point_of_a_clear_turn(agent_text, expected):
+    call = make_call([("customer", "你好。"), ("agent", "嗯，我在听。"), ("customer", "嗯。"),
+                      ("agent", agent_text), ("customer", "好的。"), ("agent", "您还有什么问题吗？")])
+    points = {p.turn: p.point for p in find_script_points(call, SCORER)}
+    assert points[3] == expected
+
+
+def test_greeting_first_and_closing_last_win_by_position():
+    call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", "我问个事。"),
+                      ("agent", "好的，还有其他问题吗？没有的话再见。")])
+    points = {p.turn: p.point for p in find_script_points(call, SCORER)}
+    assert points == {0: "greeting", 2: "closing"}
+
+
+def test_back_channels_carry_no_point():
+    call = make_call([("agent", "您好，很高兴为您服务。"), ("customer", "我想问问。"), ("agent", "嗯。"),
+                      ("customer", "就是这个事。"), ("agent", "是的。")])
+    assert [p.turn for p in find_script_points(call, SCORER)] == [0]
