@@ -74,9 +74,9 @@ class Lexicon:
         longer words match without tones and with the usual accent mergers zh/z, ch/c, sh/s,
         -ng/-n (张单分欺, 赞单分期 -> 账单分期), where a false match is unlikely.
         """
-        table = _pinyin_table(tuple(w for w in self.words() if len(w) >= 2 and _HAN.fullmatch(w)))
-        if table:
-            text = _HAN.sub(lambda m: _correct_run(m.group(0), table), text)
+        words = tuple(w for w in self.words() if len(w) >= 2 and _HAN.fullmatch(w))
+        if words:
+            text = _HAN.sub(lambda m: _corrected(m.group(0), words), text)
         for rewrite in self.rewrites:
             text = rewrite.pattern.sub(rewrite.replacement, text)
         return text
@@ -165,6 +165,36 @@ def _syllables(text: str) -> tuple[str, ...]:
     from pypinyin import Style, lazy_pinyin
 
     return tuple(lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True))
+
+
+@lru_cache(maxsize=65536)
+def _corrected(run: str, words: tuple[str, ...]) -> str:
+    """``_correct_run`` remembered, and skipped for runs where no two neighbouring characters can
+    sound like two neighbouring syllables of any lexicon word (most runs: a quick set lookup)."""
+    pairs = _sound_pairs(words)
+    if not any(a + "|" + b in pairs for i in range(len(run) - 1)
+               for a in _loose_readings(run[i]) for b in _loose_readings(run[i + 1])):
+        return run
+    return _correct_run(run, _pinyin_table(words))
+
+
+@lru_cache(maxsize=8)
+def _sound_pairs(words: tuple[str, ...]) -> frozenset[str]:
+    """Every pair of neighbouring syllables in the lexicon words, toneless and accent-merged."""
+    pairs = set()
+    for word in words:
+        for i in range(len(word) - 1):
+            pairs.update(a + "|" + b for a in _loose_readings(word[i]) for b in _loose_readings(word[i + 1]))
+    return frozenset(pairs)
+
+
+@lru_cache(maxsize=None)
+def _loose_readings(char: str) -> frozenset[str]:
+    """All readings of a character, toneless and accent-merged (a superset of what it can match)."""
+    from pypinyin import Style, pinyin
+
+    readings = pinyin(char, style=Style.NORMAL, heteronym=True)[0]
+    return frozenset(_MERGE.sub(lambda m: _MERGERS[m.group(0)], r) for r in readings)
 
 
 def _correct_run(run: str, table: dict[int, dict[tuple[str, ...], str]]) -> str:
