@@ -206,7 +206,10 @@ def _correct_run(run: str, table: dict[int, dict[tuple[str, ...], str]]) -> str:
     lengths = sorted(table, reverse=True)
     while i < len(run):
         for n in lengths:
-            word = _match(table[n], tuple(syllables[i : i + n]), run[i : i + n]) if i + n <= len(run) else None
+            if i + n > len(run):
+                continue
+            word = _match(table[n], tuple(syllables[i : i + n]), run[i : i + n],
+                          loose=n == 2 and not _straddles(run, i))
             if word is not None:
                 out.append(word)
                 i += n
@@ -217,14 +220,26 @@ def _correct_run(run: str, table: dict[int, dict[tuple[str, ...], str]]) -> str:
     return "".join(out)
 
 
-def _match(words: dict[tuple[str, ...], str], toned: tuple[str, ...], span: str) -> str | None:
+def _straddles(run: str, i: int) -> bool:
+    """Does the two-character span at ``i`` cut through real words (确[认收]货: 确认 and 收货)?
+
+    Such a span is two halves of two words, not a misheard two-character term; replacing it
+    (确认收货 -> 确人寿货) would break both.
+    """
+    before = run[i - 1: i + 1] if i > 0 else ""
+    after = run[i + 1: i + 3] if i + 3 <= len(run) else ""
+    return bool(before and _is_word(before)) or bool(after and _is_word(after))
+
+
+def _match(words: dict[tuple[str, ...], str], toned: tuple[str, ...], span: str, *, loose: bool) -> str | None:
     """The lexicon word this span sounds like, if any.
 
-    A two-character span that is not a word at all (分七, 保弹) may also match without tones; a real
-    word (合适, 按键) must match with tones, so it is only replaced by an exact sound-alike.
+    A two-character span that is not a word at all (分七, 保弹) may also match without tones when
+    ``loose`` (it does not cut through neighbouring words); a real word (合适, 按键) must match with
+    tones, so it is only replaced by an exact sound-alike.
     """
     keys = _keys(toned)
-    if len(toned) == 2 and not _is_word(span):
+    if loose and len(toned) == 2 and not _is_word(span):
         keys.append(_toneless(toned))
     return next((words[k] for k in keys if k in words), None)
 

@@ -87,3 +87,9 @@ def test_customer_lexicon_with_aliases(tmp_path):
     lexicon = load_lexicon(path)
     assert lexicon.terms == (Term("宝宝卡", "product", ("宝卡", "亲子卡")),)
     assert lexicon.words() == ["宝宝卡", "宝卡", "亲子卡"]
+
+
+@pytest.mark.parametrize("text", ["我确认收货了", "确认收到短信", "我已经确认收款"])
+def test_span_cutting_through_two_words_is_not_replaced(text):
+    """认收 sounds like the alias 人寿 without tones, but it is the halves of 确认 and 收货."""
+    assert load_lexicon().correct(text) == text
