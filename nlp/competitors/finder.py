@@ -1,0 +1,202 @@
+"""The spaCy side of competitor finding: a ``competitor_finder`` pipe over a blank jieba ``zh`` pipeline.
+
+The pipe puts candidate brand names of one text into ``doc.spans["competitors"]`` (label = canonical
+brand, ``id_`` = alias | product | fuzzy; the group's ``attrs`` hold per span ``scores``, ``names``
+(the lexicon name it stands for) and ``chars``, the exact character offsets of the words said, which
+for a garbled name may lie inside a token):
+
+- a PhraseMatcher over every alias and product of the lexicon (``nlp/patterns/competitors.yaml``);
+  the jieba dictionary holds the domain lexicon and every name, so names come out as whole tokens
+  and a name hidden inside other words (人寿 in 老人寿辰) never matches;
+- a sound-alike matcher for names garbled by transcription (联同, 招航, 平按), the registered
+  function ``cc.fuzzy_alias.v1`` (``nlp/competitors/fuzzy.py``);
+- look-alike filters that need only the text: the brand's ``reject`` patterns (平安夜, 电信诈骗),
+  a brand frame for names that are everyday words (移动 as a verb), and bank cards used to pay.
+
+What needs the whole call (own company, industry, dimension) is done in ``nlp/competitors.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import spacy
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span, SpanGroup
+
+import nlp.competitors.fuzzy  # noqa: F401  (registers cc.fuzzy_alias.v1)
+from nlp.competitors.patterns import Brand, CompetitorPatterns, load_competitor_patterns, patterns_key
+from speech.lexicon import load_lexicon
+
+SPANS_KEY = "competitors"
+EXACT_SCORE = {"alias": 0.95, "product": 0.9}
+AMBIGUOUS_FACTOR = 0.9
+_FUZZY_DEFAULT = {"@misc": "cc.fuzzy_alias.v1", "min_ratio": 85.0, "min_syllable_ratio": 75.0,
+                  "max_word_freq": 100, "min_shared_chars": 1, "max_len": 5}
+_Match = tuple[Span, float, str, tuple[int, int]]   # span, score, lexicon name, exact char offsets
+FUZZY_SCORE = 0.8
+FRAME_CHARS = 4
+
+
+@Language.factory(
+    "competitor_finder",
+    default_config={"patterns": None, "spans_key": SPANS_KEY, "fuzzy": _FUZZY_DEFAULT},
+)
+def make_competitor_finder(nlp: Language, name: str, patterns: str | None, spans_key: str,
+                           fuzzy: Callable[..., Any]) -> CompetitorFinder:
+    """spaCy factory: the pipe reads its lexicon from ``patterns`` (None: the bundled file)."""
+    return CompetitorFinder(nlp, name=name, patterns=patterns, spans_key=spans_key, fuzzy=fuzzy)
+
+
+class CompetitorFinder:
+    """Finds candidate competitor names in a Doc and drops look-alikes that the text gives away."""
+
+    def __init__(self, nlp: Language, *, name: str = "competitor_finder", patterns: str | None = None,
+                 spans_key: str = SPANS_KEY, fuzzy: Callable[..., Any] | None = None) -> None:
+        self.name = name
+        self.spans_key = spans_key
+        self.lexicon: CompetitorPatterns = load_competitor_patterns(patterns)
+        self._word_freq = _use_domain_jieba(nlp, self.lexicon)
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        for text, (brand, kind) in self.lexicon.names.items():
+            self.matcher.add(f"{brand}|{kind}", [nlp.make_doc(text)])
+        self.fuzzy = fuzzy
+        if fuzzy is not None:
+            fuzzy.index(n for n, (_, kind) in self.lexicon.names.items() if kind == "alias")
+
+    def __call__(self, doc: Doc) -> Doc:
+        """Set ``doc.spans[spans_key]`` to the names found, look-alikes dropped."""
+        kept: list[tuple[Span, float, str, tuple[int, int]]] = []
+        exact = self._exact(doc)
+        taken = {i for m in exact for i in range(m[0].start, m[0].end)}
+        for span, score, name, chars in exact + self._fuzzy(doc, taken):
+            brand = self.lexicon.brands[span.label_]
+            if self._keep(span, brand, chars):
+                ambiguous = name in brand.ambiguous
+                kept.append((span, score * (AMBIGUOUS_FACTOR if ambiguous else 1.0), name, chars))
+        kept.sort(key=lambda k: k[3])
+        doc.spans[self.spans_key] = SpanGroup(
+            doc, name=self.spans_key, spans=[k[0] for k in kept],
+            attrs={"scores": [k[1] for k in kept], "names": [k[2] for k in kept],
+                   "chars": [k[3] for k in kept]})
+        return doc
+
+    def _exact(self, doc: Doc) -> list[_Match]:
+        """Longest non-overlapping alias and product matches."""
+        found = []
+        for match_id, start, end in self.matcher(doc):
+            brand, kind = doc.vocab.strings[match_id].split("|")
+            span = Span(doc, start, end, label=brand, span_id=kind)
+            found.append((span, EXACT_SCORE[kind], span.text, (span.start_char, span.end_char)))
+        found.sort(key=lambda m: (m[0].start - m[0].end, m[0].start))
+        taken: set[int] = set()
+        kept = []
+        for match in found:
+            if not taken.intersection(range(match[0].start, match[0].end)):
+                kept.append(match)
+                taken.update(range(match[0].start, match[0].end))
+        return kept
+
+    def _fuzzy(self, doc: Doc, taken: set[int]) -> list[_Match]:
+        """Sound-alike names on tokens no exact match took, only where a brand frame surrounds them."""
+        if self.fuzzy is None:
+            return []
+        hits = []
+        for start, end, name, ratio in self.fuzzy(doc, taken, self._word_freq):
+            span = doc.char_span(start, end, label=self.lexicon.names[name][0], span_id="fuzzy",
+                                 alignment_mode="expand")
+            if span is not None and self._framed((start, end), doc.text):
+                hits.append((span, FUZZY_SCORE * ratio / 100.0, name, (start, end)))
+        return hits
+
+    def _keep(self, span: Span, brand: Brand, chars: tuple[int, int]) -> bool:
+        """False for a look-alike: a reject pattern covers it, a place or employer named after it,
+        an everyday word outside a brand frame, or a bank used as the customer's means of payment."""
+        text = span.doc.text
+        a, b = chars
+        if span.id_ != "fuzzy" and any(m.start() < b and m.end() > a
+                                   for rx in brand.reject for m in rx.finditer(text)):
+            return False
+        if any(rx.search(text[b:]) for rx in self.lexicon.reject_after):
+            return False
+        if span.text in brand.ambiguous and not self._framed(chars, text):
+            return False
+        return not self._instrument(text, a, b, brand)
+
+    def _framed(self, chars: tuple[int, int], text: str) -> bool:
+        """Is the name right after or right before a word that marks a company (在/用/比 X, X 的/那边)?
+        Read on characters, not tokens, so that jieba's 我用|移动 still counts as 用 移动."""
+        before, after = text[max(0, chars[0] - FRAME_CHARS):chars[0]], text[chars[1]:chars[1] + FRAME_CHARS]
+        return (any(before.endswith(w) for w in self.lexicon.brand_before)
+                or any(after.startswith(w) for w in self.lexicon.brand_after))
+
+    def _instrument(self, text: str, a: int, b: int, brand: Brand) -> bool:
+        """A bank card or wallet in a payment clause (用工行卡还款) is the customer's instrument."""
+        lex = self.lexicon
+        if lex.instrument is None or brand.industry not in lex.instrument_industries:
+            return False
+        window = lex.instrument_window
+        before = _clause_tail(text[max(0, a - window):a])
+        after = _clause_head(text[b:b + window])
+        return bool(lex.instrument.search(before) or lex.instrument.search(after))
+
+
+def _clause_tail(text: str) -> str:
+    """The part of ``text`` after its last punctuation mark."""
+    cut = max(text.rfind(p) for p in "，。？！；,.?!;…")
+    return text[cut + 1:]
+
+
+def _clause_head(text: str) -> str:
+    """The part of ``text`` before its first punctuation mark."""
+    cuts = [i for i in (text.find(p) for p in "，。？！；,.?!;…") if i >= 0]
+    return text[:min(cuts)] if cuts else text
+
+
+@lru_cache(maxsize=8)
+def domain_jieba(patterns: str, version: int):
+    """A jieba tokenizer holding the domain lexicon (as ``nlp.text.segmenter`` does) plus every
+    competitor name of the file ``patterns`` as of modification time ``version``. It is our own
+    instance, so the shared segmenter of ``nlp.text`` is left as it is."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    lexicon = load_competitor_patterns(patterns)
+    for word in [*load_lexicon().words(), *lexicon.names]:
+        tokenizer.add_word(word, freq=max(2000, tokenizer.suggest_freq(word, tune=False)))
+    return tokenizer
+
+
+def _use_domain_jieba(nlp: Language, lexicon: CompetitorPatterns) -> Callable[[str], int]:
+    """Make a jieba ``zh`` tokenizer segment with the domain dictionary (names as whole tokens);
+    returns the dictionary's word frequency lookup (0 for unknown words)."""
+    tokenizer = nlp.tokenizer
+    if getattr(tokenizer, "jieba_seg", None) is None:
+        raise ValueError("competitor_finder needs spacy.blank('zh') with the jieba segmenter")
+    seg = domain_jieba(lexicon.source, lexicon.version)
+    tokenizer.jieba_seg = seg
+    freq = seg.FREQ
+    return lambda word: int(freq.get(word) or 0)
+
+
+def competitor_nlp(patterns: str | Path | None = None) -> Language:
+    """The pipeline for a lexicon file, built once per file version: blank ``zh`` with jieba, then
+    ``competitor_finder``."""
+    return _competitor_nlp(*patterns_key(patterns))
+
+
+@lru_cache(maxsize=8)
+def _competitor_nlp(patterns: str, version: int) -> Language:
+    """Build the pipeline (``version`` is only part of the cache key)."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+    nlp.add_pipe("competitor_finder", config={"patterns": patterns})
+    return nlp
