@@ -136,7 +136,7 @@ def eval_(
     import json
 
     from models.corpus import load_corpus
-    from models.evaluate import evaluate, summary_lines
+    from models.evaluate import evaluate, realign, summary_lines
     from nlp.taxonomy import TaxonomyError, load_taxonomy
 
     folder = pred_opt or pred
@@ -152,7 +152,8 @@ def eval_(
         if not path.is_file():
             missing.append(call.conversation.call_id)
             continue
-        pairs.append((json.loads(path.read_text(encoding="utf-8")), call.labels))
+        gold_turns = [t.to_dict() for t in call.conversation.turns]
+        pairs.append((realign(json.loads(path.read_text(encoding="utf-8")), gold_turns), call.labels))
     if missing:
         typer.echo(f"warning: {len(missing)} labelled calls have no analysis in {folder} and are left out: "
                    f"{', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}", err=True)

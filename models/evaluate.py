@@ -70,6 +70,37 @@ class PerCode:
                 "per_code": {k: v.to_dict() for k, v in sorted(self.codes.items())}}
 
 
+def align_turns(predicted: list[dict[str, Any]], gold: list[dict[str, Any]]) -> dict[int, int]:
+    """Map each turn of an analysis to the labelled turn of the same role it overlaps most in time.
+
+    Our own transcription cuts turns differently from the labeller, so turn numbers differ; with
+    times on both sides a finding on our turn 7 can still be scored against the label on turn 6.
+    Turns without times, or without any overlap, keep their own number.
+    """
+    mapping = {}
+    for i, turn in enumerate(predicted):
+        best, best_overlap = i, 0.0
+        for j, other in enumerate(gold):
+            if other.get("role") != turn.get("role") or None in (turn.get("start"), other.get("start")):
+                continue
+            overlap = min(turn["end"], other["end"]) - max(turn["start"], other["start"])
+            if overlap > best_overlap:
+                best, best_overlap = j, overlap
+        mapping[i] = best
+    return mapping
+
+
+def realign(analysis: dict[str, Any], gold_turns: list[dict[str, Any]]) -> dict[str, Any]:
+    """The analysis with its turn numbers replaced by the labelled turns they overlap."""
+    if not analysis.get("turns") or not gold_turns or gold_turns[0].get("start") is None:
+        return analysis
+    mapping = align_turns(analysis["turns"], gold_turns)
+    out = dict(analysis)
+    for key in ("script_points", "competitors"):
+        out[key] = [{**item, "turn": mapping.get(item["turn"], item["turn"])} for item in analysis.get(key, [])]
+    return out
+
+
 def evaluate(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
     """Metrics for (analysis, labels) pairs, one per call."""
     reasons, points, competitors, lead_any = PerCode(), PerCode(), PerCode(), Counts()

@@ -86,3 +86,18 @@ def test_eval_rejects_unknown_label_code(tiny):
     result = CliRunner().invoke(app, ["eval", "--corpus", str(corpus), "--pred", str(pred)])
     assert result.exit_code == 2
     assert "c0.json" in result.stderr and "bill_despute" in result.stderr
+
+
+def test_turns_of_our_own_transcript_are_aligned_to_labelled_turns():
+    from models.evaluate import realign
+
+    gold = [{"role": "agent", "start": 0.0, "end": 3.0}, {"role": "customer", "start": 3.0, "end": 8.0},
+            {"role": "agent", "start": 8.0, "end": 12.0}]
+    # our transcript split the customer's turn in two and numbered everything differently
+    ours = [{"role": "agent", "start": 0.1, "end": 2.9}, {"role": "customer", "start": 3.1, "end": 5.0},
+            {"role": "customer", "start": 5.2, "end": 7.9}, {"role": "agent", "start": 8.1, "end": 11.8}]
+    analysis = {"turns": ours, "script_points": [{"turn": 3, "point": "closing"}],
+                "competitors": [{"turn": 2, "brand": "中国联通"}]}
+    aligned = realign(analysis, gold)
+    assert aligned["script_points"] == [{"turn": 2, "point": "closing"}]
+    assert aligned["competitors"] == [{"turn": 1, "brand": "中国联通"}]
