@@ -5,7 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= out/demo
 
-.PHONY: run test setup bench clean
+CORPUS ?= ../shared/corpus/calls
+
+.PHONY: run test setup bench bench-nlp model eval clean
 
 $(BIN)/callscope: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -17,13 +19,28 @@ setup: $(BIN)/callscope
 
 run: setup
 	$(BIN)/callscope transcribe demo/calls --out $(OUT)
-	@echo "Transcripts of the demo calls are in $(OUT)/"
+	$(BIN)/callscope analyze $(OUT) --out $(OUT)
+	@echo "Transcripts (<call_id>.json) and analyses (<call_id>.analysis.json) of the demo calls are in $(OUT)/"
 
 test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
 	$(BIN)/python benchmarks/asr.py
+
+bench-nlp: setup
+	$(BIN)/python benchmarks/nlp_speed.py
+
+# retrain the bundled default model on the labelled corpus, printing cross-validated figures
+model: setup
+	$(BIN)/callscope train --corpus $(CORPUS) --out models/default
+
+# accuracy of the bundled model and of the untrained cues on the labelled transcripts
+eval: setup
+	$(BIN)/callscope analyze $(CORPUS) --out out/eval/default
+	$(BIN)/callscope eval --corpus $(CORPUS) --pred out/eval/default
+	$(BIN)/callscope analyze $(CORPUS) --untrained --out out/eval/untrained
+	$(BIN)/callscope eval --corpus $(CORPUS) --pred out/eval/untrained
 
 clean:
 	rm -rf $(VENV) out

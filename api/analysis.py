@@ -15,7 +15,7 @@ from callscope.types import Conversation, PiiSpan
 from nlp.findings import call_findings
 from nlp.pii import mask_text
 from nlp.scoring import CueScorer, Scorer
-from nlp.taxonomy import load_taxonomy
+from nlp.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
 from nlp.text import call_text
 
 
@@ -30,18 +30,21 @@ class Analyzer:
 
     @classmethod
     def load(cls, *, taxonomy: str | Path | None = None, models: str | Path | None = None,
-             lexicon: str | Path | None = None) -> Analyzer:
-        """The default (cue) scorer from the taxonomy, or a trained model folder."""
-        if models is not None:
-            from models.store import load_model
+             lexicon: str | Path | None = None, untrained: bool = False) -> Analyzer:
+        """A trained model folder (default: the bundled one), or with ``untrained`` the taxonomy's cues."""
+        from models.store import DEFAULT_MODEL, load_model, use_taxonomy
 
-            scorer = load_model(models)
-            if taxonomy is not None:
-                scorer.taxonomy = load_taxonomy(taxonomy)
-            return cls(scorer, Path(lexicon) if lexicon else None,
-                       model_info={"kind": "trained", "path": str(models), "version": scorer.version})
-        return cls(CueScorer(load_taxonomy(taxonomy)), Path(lexicon) if lexicon else None,
-                   model_info={"kind": "cues", "version": "default"})
+        lexicon_path = Path(lexicon) if lexicon else None
+        folder = Path(models) if models is not None else DEFAULT_MODEL
+        if untrained or (models is None and not (folder / "manifest.json").is_file()):
+            return cls(CueScorer(load_taxonomy(taxonomy)), lexicon_path,
+                       model_info={"kind": "untrained", "version": "cues"})
+        scorer = load_model(folder)
+        if taxonomy is not None or folder == DEFAULT_MODEL:  # edits to the bundled taxonomy take effect
+            scorer = use_taxonomy(scorer, taxonomy or DEFAULT_TAXONOMY, folder)
+        return cls(scorer, lexicon_path, model_info={
+            "kind": "trained", "version": scorer.version,
+            "path": "default" if folder == DEFAULT_MODEL else str(folder)})
 
     def analyze(self, conversation: Conversation) -> dict[str, Any]:
         """The analysis dict of one call (DESIGN.md contract, plus pii and masked turns)."""

@@ -84,7 +84,8 @@ def analyze(
     paths: Annotated[list[Path], typer.Argument(help="Transcript JSON files, recordings, or folders of either.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for <call_id>.analysis.json.")] = Path("out/analysis"),
     taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy file (default: the bundled one).")] = None,
-    models: Annotated[Path | None, typer.Option(help="Model folder from `callscope train` (default: untrained cues).")] = None,
+    models: Annotated[Path | None, typer.Option(help="Model folder from `callscope train` (default: the bundled model).")] = None,
+    untrained: Annotated[bool, typer.Option("--untrained", help="Use the taxonomy's cue phrases only, no trained model.")] = False,
     lexicon: Annotated[Path | None, typer.Option(help="Domain lexicon file.")] = None,
     transcribe: Annotated[bool, typer.Option("--transcribe", help="Transcribe recordings even where a transcript lies beside them.")] = False,
     model: Annotated[Path | None, typer.Option(help="CTranslate2 Whisper folder, for recordings.")] = None,
@@ -96,7 +97,7 @@ def analyze(
     from nlp.taxonomy import TaxonomyError
 
     try:
-        analyzer = Analyzer.load(taxonomy=taxonomy, models=models, lexicon=lexicon)
+        analyzer = Analyzer.load(taxonomy=taxonomy, models=models, lexicon=lexicon, untrained=untrained)
     except (TaxonomyError, ModelError, ValueError) as exc:
         _fail(str(exc))
     inputs, problems = analysis_inputs(paths, transcribe=transcribe)
@@ -187,7 +188,7 @@ def train(
         calls = load_corpus(corpus, tax)
     except (TaxonomyError, ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
-    info: dict = {"corpus": str(corpus.resolve()), "calls": len(calls)}
+    info: dict = {"corpus": str(corpus), "calls": len(calls)}
     if cv:
         with _progress(cv, "cross-validating") as bar:
             metrics = cross_validate(calls, tax, folds=cv, on_fold=lambda k: bar.update(1))

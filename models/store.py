@@ -20,6 +20,8 @@ from models.trained import TrainedScorer
 from nlp.taxonomy import load_taxonomy
 
 FORMAT = 1
+# the model `analyze` uses unless told otherwise: trained on the shared labelled corpus (`make model`)
+DEFAULT_MODEL = Path(__file__).resolve().parent / "default"
 
 
 class ModelError(ValueError):
@@ -36,7 +38,7 @@ def save_model(scorer: TrainedScorer, folder: str | Path, *, info: dict[str, Any
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(scorer.taxonomy.source, folder / "taxonomy.yaml")
-    joblib.dump(scorer, folder / "scorer.joblib")
+    joblib.dump(scorer, folder / "scorer.joblib", compress=3)
     manifest = {"format": FORMAT, "version": scorer.version, "kind": "tfidf-char-ngrams+logistic-regression",
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "scikit_learn": sklearn.__version__, **info}
@@ -61,4 +63,15 @@ def load_model(folder: str | Path) -> TrainedScorer:
     except Exception as exc:  # noqa: BLE001 - a damaged pickle can raise nearly anything
         raise ModelError(f"{folder}: cannot load scorer.joblib ({exc})") from None
     scorer.taxonomy = load_taxonomy(folder / "taxonomy.yaml")
+    return scorer
+
+
+def use_taxonomy(scorer: TrainedScorer, taxonomy_path: str | Path, folder: str | Path) -> TrainedScorer:
+    """The scorer with another taxonomy, if it defines every code the model predicts."""
+    taxonomy = load_taxonomy(taxonomy_path)
+    missing = scorer.check_taxonomy(taxonomy)
+    if missing:
+        raise ModelError(f"{folder}: the model predicts codes that {taxonomy_path} does not define "
+                         f"({', '.join(missing)}); train a model on your taxonomy or use --untrained")
+    scorer.taxonomy = taxonomy
     return scorer

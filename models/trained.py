@@ -32,8 +32,14 @@ class TrainedScorer:
     point_model: LogisticRegression
     reason_models: dict[str, LogisticRegression]
     shared_reason_model: LogisticRegression
-    reason_centroids: np.ndarray          # reason x n-gram centroid of customer turns, for attribution
+    reason_centroids: dict[str, np.ndarray]   # code -> n-gram centroid of its customer turns, for attribution
     version: str = ""
+
+    def check_taxonomy(self, taxonomy: Taxonomy) -> list[str]:
+        """Codes this model predicts that ``taxonomy`` lacks (empty: the two fit together)."""
+        known = set(taxonomy.reasons) | set(taxonomy.script_points)
+        predicted = set(self.point_model.classes_) | set(self.reason_models)
+        return sorted(predicted - known)
 
     def point_scores(self, call: CallText) -> np.ndarray:
         """Probabilities over all taxonomy points (points never seen in training get 0)."""
@@ -58,7 +64,9 @@ class TrainedScorer:
         if not call.turns:
             return cue_evidence, probs
         turns = normalize(self.vectorizer.transform([t.text for t in call.turns]))
-        similarity = np.asarray(turns @ self.reason_centroids.T)
+        width = len(self.vectorizer.vocabulary_)
+        centroids = np.vstack([self.reason_centroids.get(c, np.zeros(width)) for c in codes])
+        similarity = np.asarray(turns @ centroids.T)
         similarity = np.clip(similarity - similarity.mean(axis=1, keepdims=True), 0, None)
         roles = np.array([1.0 if t.role == "customer" else 0.5 for t in call.turns])[:, None]
         return cue_evidence + TURN_SIMILARITY_WEIGHT * similarity * roles, probs
@@ -70,6 +78,7 @@ def fit_scorer(calls: list[CallText], labels: list[dict], taxonomy: Taxonomy, *,
     corpus = [t.text for c in calls for t in c.turns]
     corpus += [e for code in (*taxonomy.reasons.values(), *taxonomy.script_points.values()) for e in code.examples]
     vectorizer.fit(corpus)
+    vectorizer.stop_words_ = None  # only for introspection, and it is most of the pickle's size
     return TrainedScorer(
         taxonomy=taxonomy,
         vectorizer=vectorizer,
@@ -115,9 +124,9 @@ def _fit_shared_reasons(calls, labels, taxonomy) -> LogisticRegression:
     return LogisticRegression(C=1.0, max_iter=3000).fit(x, y)
 
 
-def _centroids(calls, labels, taxonomy, vectorizer) -> np.ndarray:
+def _centroids(calls, labels, taxonomy, vectorizer) -> dict[str, np.ndarray]:
     """Mean n-gram vector of the customer turns with cue evidence for each reason."""
-    rows = []
+    rows = {}
     for k, code in enumerate(taxonomy.reasons):
         texts = []
         for call, label in zip(calls, labels, strict=True):
@@ -127,5 +136,5 @@ def _centroids(calls, labels, taxonomy, vectorizer) -> np.ndarray:
             texts += [t.text for t in call.role_turns("customer") if evidence[t.index] > 0]
         texts += list(taxonomy.reasons[code].examples)
         centroid = np.asarray(vectorizer.transform(texts).mean(axis=0)) if texts else np.zeros((1, len(vectorizer.vocabulary_)))
-        rows.append(normalize(centroid)[0])
-    return np.vstack(rows)
+        rows[code] = normalize(centroid)[0]
+    return rows

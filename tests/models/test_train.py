@@ -78,3 +78,26 @@ def test_cross_validation_scores_unseen_calls_only(tmp_path):
     for kind in ("trained_cv", "untrained"):
         assert metrics[kind]["calls"] == 20
         assert 0.3 < metrics[kind]["script_points"]["micro"]["f1"] <= 1.0
+
+
+def test_default_model_is_bundled_and_untrained_flag_uses_cues(tmp_path):
+    call = CALLS / "tel-in-0001.json"
+    for flags, kind in (([], "trained"), (["--untrained"], "untrained")):
+        out = tmp_path / kind
+        result = CliRunner().invoke(app, ["analyze", str(call), "--out", str(out), *flags])
+        assert result.exit_code == 0, result.output
+        analysis = json.loads((out / "tel-in-0001.analysis.json").read_text(encoding="utf-8"))
+        assert analysis["model"]["kind"] == kind
+
+
+def test_taxonomy_lacking_model_codes_is_refused(tmp_path):
+    small = tmp_path / "small.yaml"
+    small.write_text("reasons:\n  bill_inquiry: {name: 查询}\nscript_points:\n  greeting: {name: 问候}\n",
+                     encoding="utf-8")
+    result = CliRunner().invoke(app, ["analyze", str(CALLS / "tel-in-0001.json"), "--taxonomy", str(small),
+                                      "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "small.yaml does not define" in result.stderr and "closing" in result.stderr
+    ok = CliRunner().invoke(app, ["analyze", str(CALLS / "tel-in-0001.json"), "--taxonomy", str(small),
+                                  "--untrained", "--out", str(tmp_path / "o")])
+    assert ok.exit_code == 0, ok.output
