@@ -14,6 +14,13 @@ Role = Literal["agent", "customer"]
 ROLES: tuple[Role, ...] = ("agent", "customer")
 
 
+def seconds_between(start: float | None, end: float | None) -> float:
+    """Length of a stretch of the recording; 0 when either time is unknown."""
+    if start is None or end is None:
+        return 0.0
+    return max(0.0, end - start)
+
+
 @dataclass(slots=True)
 class Turn:
     """One stretch of speech by one party, with its time in the recording (seconds)."""
@@ -28,9 +35,7 @@ class Turn:
     @property
     def duration(self) -> float:
         """Seconds this turn lasts (0 when the transcript carries no times)."""
-        if self.start is None or self.end is None:
-            return 0.0
-        return max(0.0, self.end - self.start)
+        return seconds_between(self.start, self.end)
 
     def to_dict(self) -> dict[str, Any]:
         """Corpus-format dict; optional fields are left out when unknown."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from callscope.types import Conversation, Role
+from callscope.types import Conversation, Role, seconds_between
 from speech.lexicon import Lexicon, load_lexicon
 from speech.textnorm import spoken_numbers_to_digits, to_simplified
 
@@ -41,9 +41,7 @@ class TurnText:
     @property
     def duration(self) -> float:
         """Seconds the turn lasts; 0 when the transcript has no times."""
-        if self.start is None or self.end is None:
-            return 0.0
-        return max(0.0, self.end - self.start)
+        return seconds_between(self.start, self.end)
 
     @property
     def digits(self) -> str:
