@@ -41,24 +41,6 @@ def _neighbour(call: CallText, index: int, step: int) -> str:
     return ""
 
 
-def reason_matrix(calls: list[CallText], taxonomy: Taxonomy, vectorizer: TfidfVectorizer) -> sparse.csr_matrix:
-    """One row per call: customer and agent n-grams, cue totals, opening cues and direction."""
-    customer = vectorizer.transform([" ".join(t.text for t in c.role_turns("customer")) for c in calls])
-    agent = vectorizer.transform([" ".join(t.text for t in c.role_turns("agent")) for c in calls])
-    dense = np.vstack([_reason_dense(call, taxonomy) for call in calls]) if calls else None
-    return sparse.hstack([customer, 0.5 * agent, sparse.csr_matrix(dense)]).tocsr()
-
-
-def _reason_dense(call: CallText, taxonomy: Taxonomy) -> np.ndarray:
-    evidence = reason_evidence(call, taxonomy)
-    width = len(taxonomy.reasons)
-    total = np.log1p(evidence.sum(axis=0)) if len(evidence) else np.zeros(width)
-    opening_rows = [t.index for t in call.role_turns("customer")[:OPENING_CUSTOMER_TURNS]]
-    opening = np.log1p(evidence[opening_rows].sum(axis=0)) if opening_rows else np.zeros(width)
-    outbound = 1.0 if call.meta.get("direction") == "outbound" else 0.0
-    return np.concatenate([total, opening, [outbound]])
-
-
 def reason_pair_features(call: CallText, taxonomy: Taxonomy) -> np.ndarray:
     """Reason x features that mean the same for every reason, so one head can learn from all of them.
 

@@ -17,9 +17,11 @@ from nlp.text import CallText
 OPENING_TURNS = 4
 
 
-def find_reasons(call: CallText, scorer: Scorer, *, threshold: float = 0.5,
+def find_reasons(call: CallText, scorer: Scorer, *, threshold: float | None = None,
                  max_reasons: int = 3) -> list[ReasonFinding]:
-    """Reasons with score >= threshold (at least one), primary first, each with its turns and seconds."""
+    """Reasons scoring at least the threshold (default: the scorer's own; at least one reason),
+    primary first, each with its turns and seconds."""
+    threshold = scorer.reason_threshold if threshold is None else threshold
     codes = list(scorer.taxonomy.reasons)
     if not len(call.turns):
         return []

@@ -27,6 +27,7 @@ class Scorer(Protocol):
     """What a finder needs from a model."""
 
     taxonomy: Taxonomy
+    reason_threshold: float          # a reason is found when its call probability reaches this
 
     def reason_scores(self, call: CallText) -> tuple[np.ndarray, np.ndarray]:
         """(turn x reason evidence >= 0, per-call reason probability in [0, 1])."""
@@ -91,6 +92,7 @@ class CueScorer:
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
         self.version = "cues"
+        self.reason_threshold = 0.5
 
     def reason_scores(self, call: CallText) -> tuple[np.ndarray, np.ndarray]:
         """Cue evidence per turn, and per call 1 - exp(-evidence) so more cues mean more certainty."""
