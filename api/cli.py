@@ -170,6 +170,8 @@ def train(
     out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write.")] = Path("out/model"),
     taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy file (default: bundled).")] = None,
     cv: Annotated[int, typer.Option(help="Cross-validation folds to report (0: skip).")] = 5,
+    transcripts: Annotated[Path | None, typer.Option(help="Our own transcripts of the corpus recordings "
+                                                          "(from `callscope transcribe`): also report CV figures on them.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the cross-validated metrics as JSON.")] = False,
 ) -> None:
     """Learn reason and script-point heads from labelled calls; save a versioned model folder."""
@@ -191,7 +193,8 @@ def train(
     info: dict = {"corpus": str(corpus), "calls": len(calls)}
     if cv:
         with _progress(cv, "cross-validating") as bar:
-            metrics = cross_validate(calls, tax, folds=cv, on_fold=lambda k: bar.update(1))
+            metrics = cross_validate(calls, tax, folds=cv, transcripts=_transcripts(transcripts),
+                                     on_fold=lambda k: bar.update(1))
         info["cross_validation"] = metrics
         if as_json:
             typer.echo(json.dumps(metrics, ensure_ascii=False, indent=1))
@@ -200,10 +203,31 @@ def train(
             typer.echo("\n".join(summary_lines(metrics["trained_cv"], per_code=False)))
             typer.echo("untrained default (cues) on the same calls:")
             typer.echo("\n".join(summary_lines(metrics["untrained"], per_code=False)))
+            if "trained_cv_own_transcripts" in metrics:
+                typer.echo("trained model on unseen calls, from our own transcripts of their recordings:")
+                typer.echo("\n".join(summary_lines(metrics["trained_cv_own_transcripts"], per_code=False)))
     scorer = fit_scorer([call_text(c.conversation) for c in calls], [c.labels for c in calls], tax,
                         version=new_version())
     folder = save_model(scorer, out, info=info)
     typer.echo(f"model {scorer.version} trained on {len(calls)} calls, saved to {folder.resolve()}")
+
+
+def _transcripts(folder: Path | None) -> dict:
+    """Our own transcripts by call id (``<call_id>.json`` files written by `callscope transcribe`)."""
+    import json
+
+    from callscope.types import Conversation
+
+    if folder is None:
+        return {}
+    if not folder.is_dir():
+        _fail(f"--transcripts {folder}: no such folder")
+    found = {}
+    for path in sorted(folder.glob("*.json")):
+        if not path.name.endswith(".analysis.json"):
+            conversation = Conversation.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            found[conversation.call_id] = conversation
+    return found
 
 
 def _progress(total: int, desc: str = "transcribing"):

@@ -7,8 +7,9 @@ from typing import Any
 
 from sklearn.model_selection import StratifiedKFold
 
+from callscope.types import Conversation
 from models.corpus import LabelledCall
-from models.evaluate import evaluate
+from models.evaluate import evaluate, realign
 from models.trained import fit_scorer
 from nlp.findings import call_findings
 from nlp.scoring import CueScorer
@@ -23,9 +24,17 @@ def stratum(call: LabelledCall) -> str:
 
 
 def cross_validate(corpus: list[LabelledCall], taxonomy: Taxonomy, *, folds: int = 5, seed: int = 0,
+                   transcripts: dict[str, Conversation] | None = None,
                    on_fold: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Per-task metrics of the trained model (out-of-fold) and of the untrained cue scorer."""
+    """Per-task metrics of the trained model (out-of-fold) and of the untrained cue scorer.
+
+    With ``transcripts`` (our own transcription of the same calls, by call id) each held-out
+    call is also analysed from its transcript, turns aligned to the labelled ones by time: the
+    figures a site gets from recordings rather than from written transcripts.
+    """
     texts = [call_text(c.conversation) for c in corpus]
+    heard = {cid: call_text(conv) for cid, conv in (transcripts or {}).items()}
+    on_audio: list[tuple[dict, dict]] = []
     labels = [c.labels for c in corpus]
     groups = [stratum(c) for c in corpus]
     splitter = StratifiedKFold(n_splits=min(folds, min(groups.count(g) for g in set(groups))),
@@ -35,13 +44,23 @@ def cross_validate(corpus: list[LabelledCall], taxonomy: Taxonomy, *, folds: int
         scorer = fit_scorer([texts[i] for i in train], [labels[i] for i in train], taxonomy)
         for i in test:
             trained[i] = (_findings(texts[i], scorer), labels[i])
+            own = heard.get(corpus[i].conversation.call_id)
+            if own is not None:
+                gold_turns = [t.to_dict() for t in corpus[i].conversation.turns]
+                on_audio.append((realign(_findings(own, scorer, with_turns=True), gold_turns), labels[i]))
         if on_fold:
             on_fold(k)
     cues = CueScorer(taxonomy)
     untrained = [(_findings(t, cues), lab) for t, lab in zip(texts, labels, strict=True)]
-    return {"trained_cv": evaluate([p for p in trained if p is not None]), "untrained": evaluate(untrained),
-            "folds": splitter.get_n_splits()}
+    out = {"trained_cv": evaluate([p for p in trained if p is not None]), "untrained": evaluate(untrained),
+           "folds": splitter.get_n_splits()}
+    if on_audio:
+        out["trained_cv_own_transcripts"] = evaluate(on_audio)
+    return out
 
 
-def _findings(call: CallText, scorer) -> dict[str, Any]:
-    return call_findings(call, scorer, with_pii=False, with_sentiment=False)
+def _findings(call: CallText, scorer, *, with_turns: bool = False) -> dict[str, Any]:
+    findings = call_findings(call, scorer, with_pii=False, with_sentiment=False)
+    if with_turns:
+        findings["turns"] = [{"role": t.role, "start": t.start, "end": t.end} for t in call.turns]
+    return findings

@@ -16,10 +16,11 @@ from pathlib import Path
 import yaml
 
 from callscope.types import Lead
-from nlp.text import CallText
+from nlp.text import CallText, sound_key
 
 DEFAULT_PATTERNS = Path(__file__).resolve().parent / "patterns" / "leads.yaml"
 SIGNALS = ("accept", "consider", "interest", "refuse")
+_HAN3 = re.compile(r"[\u4e00-\u9fff]{3,}")
 # a product name starts after the last of these in the matched run (您现在有意外险 -> 意外险)
 _BOUNDARY = re.compile(r"一个|这个|那个|两个|一款|一张|一份|[的有是款下这那您你我他她了在把给就还都和办买要用开查]")
 
@@ -29,6 +30,7 @@ class LeadPatterns:
     """Signal cues with their weights, and the product-name pattern."""
 
     cues: dict[str, tuple[re.Pattern[str], ...]]
+    sounds: dict[str, tuple[str, ...]]          # plain cues of 3+ characters as loose pinyin
     weights: dict[str, float]
     product: re.Pattern[str]
     not_products: tuple[str, ...]
@@ -42,18 +44,19 @@ def load_lead_patterns(path: str | None = None) -> LeadPatterns:
     source = path or str(DEFAULT_PATTERNS)
     try:
         raw = yaml.safe_load(Path(source).read_text(encoding="utf-8"))
-        cues, weights = {}, {}
+        cues, sounds, weights = {}, {}, {}
         for name in SIGNALS:
             entry = raw["signals"][name]
             weights[name] = float(entry["weight"])
             cues[name] = tuple(_compile(c) for c in entry["cues"])
+            sounds[name] = tuple(sound_key(c) for c in entry["cues"] if _HAN3.fullmatch(c))
         product = _compile(raw["products"]["pattern"])
         not_products = tuple(raw["products"].get("not_products", []))
         not_before = tuple(raw["products"].get("not_before", []))
         pitch = tuple(raw.get("pitch", []))
     except (OSError, KeyError, TypeError, ValueError, re.error, yaml.YAMLError) as exc:
         raise ValueError(f"{source}: bad lead pattern file ({type(exc).__name__}: {exc})") from None
-    return LeadPatterns(cues, weights, product, not_products, not_before, pitch)
+    return LeadPatterns(cues, sounds, weights, product, not_products, not_before, pitch)
 
 
 def _compile(cue: str) -> re.Pattern[str]:
@@ -61,8 +64,14 @@ def _compile(cue: str) -> re.Pattern[str]:
 
 
 def signal_counts(text: str, patterns: LeadPatterns) -> dict[str, int]:
-    """How many cues of each signal occur in a customer's words."""
-    return {name: sum(1 for c in patterns.cues[name] if c.search(text)) for name in SIGNALS}
+    """How many cues of each signal occur in a customer's words (as written, or failing that as
+    heard: a misheard 考虑一夏 still sounds like 考虑一下)."""
+    sounds = sound_key(text)
+    counts = {}
+    for name in SIGNALS:
+        written = sum(1 for c in patterns.cues[name] if c.search(text))
+        counts[name] = written or sum(1 for key in patterns.sounds[name] if key in sounds)
+    return counts
 
 
 def products_in(text: str, patterns: LeadPatterns) -> list[str]:

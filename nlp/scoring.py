@@ -40,10 +40,15 @@ _NEGATION = ("不是", "不要", "不想", "不用", "别")
 
 
 def cue_counts(turn: TurnText, codes: dict[str, Code]) -> np.ndarray:
-    """How many distinct cues of each code occur in the turn, not counting negated ones (不是降套餐)."""
-    text = turn.text
-    return np.array([sum(1 for m in code.cue_hits(text) if not text[max(0, m.start() - 2): m.start()].endswith(_NEGATION))
-                     for code in codes.values()], dtype=float)
+    """How many distinct cues of each code occur in the turn, as written or as heard (by their
+    pinyin, for ASR slips), not counting negated ones (不是降套餐)."""
+    text, sounds = turn.text, turn.sounds
+    counts = []
+    for code in codes.values():
+        found = {i: m for i, m in enumerate(cue.search(text) for cue in code.cues) if m}
+        kept = sum(1 for m in found.values() if not text[max(0, m.start() - 2): m.start()].endswith(_NEGATION))
+        counts.append(kept + code.sound_hits(sounds, set(found)))
+    return np.array(counts, dtype=float)
 
 
 def reason_evidence(call: CallText, taxonomy: Taxonomy) -> np.ndarray:

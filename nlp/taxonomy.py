@@ -16,10 +16,13 @@ from typing import Any
 
 import yaml
 
+from nlp.text import sound_key
+
 DEFAULT_TAXONOMY = Path(__file__).resolve().parent.parent / "callscope" / "data" / "taxonomy.yaml"
 _SECTIONS = {"reasons", "script_points", "qa_violations", "competitor_dimensions", "lead_intents"}
 _CODE_FIELDS = {"name", "def", "cues", "examples", "industries"}
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+_HAN3 = re.compile(r"[\u4e00-\u9fff]{3,}")
 
 
 class TaxonomyError(ValueError):
@@ -36,6 +39,7 @@ class Code:
     cues: tuple[re.Pattern[str], ...] = ()
     examples: tuple[str, ...] = ()
     industries: tuple[str, ...] = ()
+    sound_cues: tuple[tuple[int, str], ...] = ()   # (index in cues, loose pinyin) of plain cues of 3+ characters
 
     def applies_to(self, industry: str | None) -> bool:
         """Whether the code can occur in a call of this industry (unknown industry: always)."""
@@ -44,6 +48,11 @@ class Code:
     def cue_hits(self, text: str) -> list[re.Match[str]]:
         """Every cue that occurs in ``text`` (first occurrence of each)."""
         return [m for m in (cue.search(text) for cue in self.cues) if m]
+
+    def sound_hits(self, sounds: str, literal: set[int]) -> int:
+        """Plain cues of three or more characters heard in ``sounds`` (a ``sound_key``) that
+        were not already found literally (indexes in ``literal``): ASR slips keep the sound."""
+        return sum(1 for index, key in self.sound_cues if index not in literal and key in sounds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +147,11 @@ def _code(where: str, code: Any, body: Any) -> Code:
         items = body.get(key, [])
         if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
             raise TaxonomyError(f"{where}.{key}: expected a list of non-empty strings")
+    cues = body.get("cues", [])
     return Code(code, str(body.get("name", "")), str(body.get("def", "")),
-                tuple(_cue(where, c) for c in body.get("cues", [])), tuple(body.get("examples", [])),
-                tuple(body.get("industries", [])))
+                tuple(_cue(where, c) for c in cues), tuple(body.get("examples", [])),
+                tuple(body.get("industries", [])),
+                tuple((i, sound_key(c)) for i, c in enumerate(cues) if _HAN3.fullmatch(c)))
 
 
 def _cue(where: str, cue: str) -> re.Pattern[str]:

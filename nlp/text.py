@@ -44,6 +44,11 @@ class TurnText:
         return seconds_between(self.start, self.end)
 
     @property
+    def sounds(self) -> str:
+        """``sound_key`` of the text: what it sounds like, for matching through ASR slips."""
+        return sound_key(self.text)
+
+    @property
     def digits(self) -> str:
         """The text with spoken numbers as digits (五十八块 -> 58块), for amounts and ids."""
         return numbers_as_digits(self.text)
@@ -66,6 +71,30 @@ def normalise(text: str, lexicon: Lexicon | None = None) -> str:
     """Simplified, half-width text with sound-alike slips on lexicon words corrected (连通 -> 联通)."""
     text = to_simplified(unicodedata.normalize("NFKC", text))
     return lexicon.correct(text) if lexicon is not None else text
+
+
+_MERGERS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
+
+
+@lru_cache(maxsize=8192)
+def _sound(char: str) -> str:
+    """One character's toneless pinyin with zh/ch/sh and -ng merged (accents and ASR blur them)."""
+    from pypinyin import Style, lazy_pinyin
+
+    syllable = lazy_pinyin(char, style=Style.NORMAL)[0]
+    for a, b in _MERGERS:
+        if syllable.startswith(a):
+            syllable = b + syllable[len(a):]
+    return syllable[:-1] if syllable.endswith("ng") else syllable
+
+
+@lru_cache(maxsize=16384)
+def sound_key(text: str) -> str:
+    """The text as loose pinyin, one syllable per Chinese character, other characters as '|'.
+
+    Cues are matched on this too, so a misheard 鞋号转网 still says 携号转网.
+    """
+    return " " + " ".join(_sound(ch) if "\u4e00" <= ch <= "\u9fff" else "|" for ch in text) + " "
 
 
 def numbers_as_digits(text: str) -> str:
