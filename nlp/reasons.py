@@ -15,6 +15,9 @@ from nlp.scoring import OUTBOUND_REASON, Scorer, industry_mask
 from nlp.text import CallText
 
 OPENING_TURNS = 4
+# evidence below this (a faint n-gram likeness) does not move a turn to another reason;
+# one cue said by the agent (0.3) does
+MIN_TURN_EVIDENCE = 0.25
 
 
 def find_reasons(call: CallText, scorer: Scorer, *, threshold: float | None = None,
@@ -66,7 +69,7 @@ def _owners(call: CallText, chosen: list[str], columns: list[int], evidence: np.
     strongest: list[int | None] = []
     for index in range(len(call.turns)):
         row = evidence[index, columns]
-        strongest.append(int(np.argmax(row)) if row.max() > 0 else None)
+        strongest.append(int(np.argmax(row)) if row.max() >= MIN_TURN_EVIDENCE else None)
     current = 0  # before anything is said about a reason, the call is about the primary one
     owners = []
     for owner in strongest:
@@ -74,6 +77,6 @@ def _owners(call: CallText, chosen: list[str], columns: list[int], evidence: np.
         owners.append(current)
     for k in range(len(columns)):  # a chosen reason with no turn of its own keeps its evidence turns
         if k not in owners:
-            for index in np.nonzero(evidence[:, columns[k]] > 0)[0]:
+            for index in np.nonzero(evidence[:, columns[k]] >= MIN_TURN_EVIDENCE)[0]:
                 owners[int(index)] = k
     return [chosen[k] for k in owners]

@@ -58,7 +58,13 @@ def reason_evidence(call: CallText, taxonomy: Taxonomy) -> np.ndarray:
             for t in call.turns]
     if not rows:
         return np.zeros((0, len(taxonomy.reasons)))
-    return np.array(rows) * industry_mask(call, taxonomy)
+    evidence = np.array(rows)
+    codes = list(taxonomy.reasons)
+    if call.meta.get("direction") == "outbound" and OUTBOUND_REASON in codes:
+        # what the agent says in a sales call is the offer: it keeps the call on the product
+        agent = np.array([t.role == "agent" for t in call.turns])
+        evidence[agent, codes.index(OUTBOUND_REASON)] += AGENT_REASON_WEIGHT["inbound"]
+    return evidence * industry_mask(call, taxonomy)
 
 
 def industry_mask(call: CallText, taxonomy: Taxonomy) -> np.ndarray:

@@ -59,3 +59,16 @@ def test_negated_cue_does_not_count():
 
 def test_call_without_turns_has_no_reason():
     assert find_reasons(make_call([]), SCORER) == []
+
+
+def test_sales_call_returns_to_the_offer_after_a_side_topic():
+    call = make_call([
+        ("agent", "您好，这里是客服中心，给您介绍一个千兆宽带升级活动。", 0.0, 5.0),
+        ("customer", "多少钱？我正想携号转网去别家呢。", 5.0, 9.0),
+        ("agent", "升级每月只加二十块，还送路由器，比转网划算。", 9.0, 15.0),
+        ("customer", "那行吧。", 15.0, 16.0),
+        ("agent", "好的，跟您确认一下，办理千兆宽带升级，对吗？", 16.0, 20.0),
+    ], direction="outbound", industry="telecom")
+    owners = {t: r.code for r in find_reasons(call, SCORER) for t in r.turns}
+    assert owners[1] == "cancel_or_port_out"
+    assert [owners[i] for i in (0, 2, 3, 4)] == ["product_consult"] * 4
