@@ -9,7 +9,12 @@ for a garbled name may lie inside a token):
   the jieba dictionary holds the domain lexicon and every name, so names come out as whole tokens
   and a name hidden inside other words (人寿 in 老人寿辰) never matches;
 - a sound-alike matcher for names garbled by transcription (联同, 招航, 平按), the registered
-  function ``cc.fuzzy_alias.v1`` (``nlp/competitors/fuzzy.py``);
+  function ``cc.fuzzy_alias.v1`` (``nlp/competitors/fuzzy.py``), in two tiers: a name that reads
+  the same (or, of three syllables or more, differs in one close syllable) needs any brand frame;
+  a name one close syllable off (张航 for 招行, 广片 for 广电) or a real word (工号, 变性) needs a
+  strong frame (``sound_alike`` in the lexicon: 用的是 X, X 那边, X 的卡, 比 X), heard by sound
+  so that a garbled frame counts (那分 for 那份), and a real word also a frame or a clause edge on
+  the other side (比工号那个贵, but not 您的工号是多少);
 - look-alike filters that need only the text: the brand's ``reject`` patterns (平安夜, 电信诈骗),
   a brand frame for names that are everyday words (移动 as a verb), and bank cards used to pay.
 
@@ -29,17 +34,20 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, SpanGroup
 
 import nlp.competitors.fuzzy  # noqa: F401  (registers cc.fuzzy_alias.v1)
+from nlp.competitors.fuzzy import syllables
 from nlp.competitors.patterns import Brand, CompetitorPatterns, load_competitor_patterns, patterns_key
 from speech.lexicon import load_lexicon
 
 SPANS_KEY = "competitors"
 EXACT_SCORE = {"alias": 0.95, "product": 0.9}
 AMBIGUOUS_FACTOR = 0.9
-_FUZZY_DEFAULT = {"@misc": "cc.fuzzy_alias.v1", "min_ratio": 85.0, "min_syllable_ratio": 75.0,
-                  "max_word_freq": 100, "min_shared_chars": 1, "max_len": 5}
+_FUZZY_DEFAULT = {"@misc": "cc.fuzzy_alias.v1", "min_ratio": 70.0, "max_word_freq": 100,
+                  "min_shared_chars": 1, "max_len": 5}
 _Match = tuple[Span, float, str, tuple[int, int]]   # span, score, lexicon name, exact char offsets
+_Frame = tuple[str, tuple[str, ...], str, frozenset[str] | None]   # side, syllables, text, industries
 FUZZY_SCORE = 0.8
 FRAME_CHARS = 4
+_CLAUSE_EDGE = "，。？！；、,.?!;…"
 
 
 @Language.factory(
@@ -65,8 +73,15 @@ class CompetitorFinder:
         for text, (brand, kind) in self.lexicon.names.items():
             self.matcher.add(f"{brand}|{kind}", [nlp.make_doc(text)])
         self.fuzzy = fuzzy
+        sound = self.lexicon.sound_alike
+        self._strong: dict[str, list[_Frame]] = {}
+        for side, frames in (("before", sound.strong_before), ("after", sound.strong_after)):
+            for frame, scope in frames.items():
+                said = syllables(frame)
+                self._strong.setdefault(said[0], []).append((side, said, frame, scope))
         if fuzzy is not None:
-            fuzzy.index(n for n, (_, kind) in self.lexicon.names.items() if kind == "alias")
+            fuzzy.index((n for n, (_, kind) in self.lexicon.names.items() if kind == "alias"),
+                        generic=sound.generic_affixes)
 
     def __call__(self, doc: Doc) -> Doc:
         """Set ``doc.spans[spans_key]`` to the names found, look-alikes dropped."""
@@ -102,16 +117,92 @@ class CompetitorFinder:
         return kept
 
     def _fuzzy(self, doc: Doc, taken: set[int]) -> list[_Match]:
-        """Sound-alike names on tokens no exact match took, only where a brand frame surrounds them."""
+        """Sound-alike names on tokens no exact match took: names that read the same where any brand
+        frame surrounds them, names a close syllable off or real words next to a strong frame."""
         if self.fuzzy is None:
             return []
-        hits = []
-        for start, end, name, ratio in self.fuzzy(doc, taken, self._word_freq):
+        common = self.lexicon.sound_alike.max_word_freq
+        found = [(start, end, name, ratio) for start, end, name, ratio in self.fuzzy(doc, taken, self._word_freq)
+                 if self._framed((start, end), doc.text) and self._word_freq(doc.text[start:end]) <= common]
+        taken_chars = {c for i in taken for c in range(doc[i].idx, doc[i].idx + len(doc[i]))}
+        found += self._anchored(doc, taken_chars)
+        hits: list[_Match] = []
+        used: set[int] = set()
+        for start, end, name, ratio in sorted(found, key=lambda h: (-h[3], h[0])):
             span = doc.char_span(start, end, label=self.lexicon.names[name][0], span_id="fuzzy",
                                  alignment_mode="expand")
-            if span is not None and self._framed((start, end), doc.text):
+            if span is not None and not used.intersection(range(start, end)):
+                used.update(range(start, end))
                 hits.append((span, FUZZY_SCORE * ratio / 100.0, name, (start, end)))
         return hits
+
+    def _anchored(self, doc: Doc, taken: set[int]) -> list[tuple[int, int, str, float]]:
+        """Names heard next to a strong frame (用的是张航的卡, 变性那边, 我国售那分): the best
+        window of name length on the frame's open side, judged by ``fuzzy.near``."""
+        text = doc.text
+        hits = []
+        for side, a, b, scope in self._strong_frames(doc):
+            best: tuple[tuple[int, float, int], tuple[int, int, str, float]] | None = None
+            for size in range(2, self.fuzzy.max_len + 1):
+                start, end = (b, b + size) if side == "before" else (a - size, a)
+                window = text[max(start, 0):end]
+                if start < 0 or len(window) < size or taken.intersection(range(start, end)):
+                    break
+                near = self.fuzzy.near(window)
+                if near is None or (near.close and not self._one_word(doc, start, end)):
+                    continue
+                industry = self.lexicon.brands[self.lexicon.names[near.name][0]].industry
+                if (scope is None or industry in scope) and self._heard_enough(window, text, (start, end), side):
+                    rank = (near.close, -near.ratio, -size)
+                    if best is None or rank < best[0]:
+                        best = (rank, (start, end, near.name, near.ratio))
+            if best is not None:
+                hits.append(best[1])
+        return hits
+
+    def _one_word(self, doc: Doc, start: int, end: int) -> bool:
+        """Is ``start:end`` one token, or inside one rare token (比广片)? A name a close syllable off
+        must be heard as a word of its own, not as pieces of others (本人|到, 多|收)."""
+        span = doc.char_span(start, end, alignment_mode="expand")
+        if span is None or len(span) != 1:
+            return False
+        token = span[0]
+        return (token.idx, token.idx + len(token)) == (start, end) or \
+            self._word_freq(token.text) <= self.fuzzy.max_word_freq
+
+    def _heard_enough(self, window: str, text: str, chars: tuple[int, int], side: str) -> bool:
+        """Is a window next to a strong frame evidence enough? A word of the dictionary must not be
+        too common and needs a frame or a clause edge on its other side too."""
+        freq = self._word_freq(window)
+        if freq <= self.fuzzy.max_word_freq:
+            return True
+        if freq > self.lexicon.sound_alike.max_word_freq:
+            return False
+        a, b = chars
+        if side == "after":
+            return a == 0 or text[a - 1] in _CLAUSE_EDGE or self._framed_before(a, text)
+        return b == len(text) or text[b] in _CLAUSE_EDGE or self._framed_after(b, text)
+
+    def _strong_frames(self, doc: Doc) -> list[tuple[str, int, int, frozenset[str] | None]]:
+        """(side, start, end, industries) of each strong frame, heard by sound (那分 for 那份;
+        one-character frames by their character), whose edges are token edges or inside rare tokens
+        (比较 is no 比 frame, 的保险费 no 的保险 frame, 比广片 is a 比 frame)."""
+        text = doc.text
+        said = syllables(text)
+        frames = []
+        for i, syllable in enumerate(said):
+            for side, frame, written, scope in self._strong.get(syllable, ()):
+                end = i + len(frame)
+                if said[i:end] == frame and (len(frame) > 1 or text[i] == written):
+                    frames.append((side, i, end, scope))
+        if not frames:
+            return frames
+        edges = {len(text)}
+        for token in doc:
+            edges.add(token.idx)
+            if len(token) > 1 and self._word_freq(token.text) <= self.fuzzy.max_word_freq:
+                edges.update(range(token.idx, token.idx + len(token)))
+        return [f for f in frames if f[1] in edges and f[2] in edges]
 
     def _keep(self, span: Span, brand: Brand, chars: tuple[int, int]) -> bool:
         """False for a look-alike: a reject pattern covers it, a place or employer named after it,
@@ -130,9 +221,17 @@ class CompetitorFinder:
     def _framed(self, chars: tuple[int, int], text: str) -> bool:
         """Is the name right after or right before a word that marks a company (在/用/比 X, X 的/那边)?
         Read on characters, not tokens, so that jieba's 我用|移动 still counts as 用 移动."""
-        before, after = text[max(0, chars[0] - FRAME_CHARS):chars[0]], text[chars[1]:chars[1] + FRAME_CHARS]
-        return (any(before.endswith(w) for w in self.lexicon.brand_before)
-                or any(after.startswith(w) for w in self.lexicon.brand_after))
+        return self._framed_before(chars[0], text) or self._framed_after(chars[1], text)
+
+    def _framed_before(self, start: int, text: str) -> bool:
+        """Does a brand frame word end at ``start``?"""
+        before = text[max(0, start - FRAME_CHARS):start]
+        return any(before.endswith(w) for w in self.lexicon.brand_before)
+
+    def _framed_after(self, end: int, text: str) -> bool:
+        """Does a brand frame word begin at ``end``?"""
+        after = text[end:end + FRAME_CHARS]
+        return any(after.startswith(w) for w in self.lexicon.brand_after)
 
     def _instrument(self, text: str, a: int, b: int, brand: Brand) -> bool:
         """A bank card or wallet in a payment clause (用工行卡还款) is the customer's instrument."""

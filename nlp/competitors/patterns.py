@@ -64,6 +64,19 @@ class DimensionScoring:
 
 
 @dataclass(frozen=True, slots=True)
+class SoundAlike:
+    """What a name that only sounds close to a brand needs: a strong frame on one side (用的是 X,
+    X 那边, X 的卡, 比 X), a word that is not too common (``max_word_freq``, jieba frequency), and
+    generic affixes (银行, 中国) that do not count as evidence. Frames map to the industries they
+    fit (None: any; 的套餐 frames a telecom brand only)."""
+
+    strong_before: dict[str, frozenset[str] | None] = field(default_factory=dict)
+    strong_after: dict[str, frozenset[str] | None] = field(default_factory=dict)
+    generic_affixes: tuple[str, ...] = ()
+    max_word_freq: int = 5000
+
+
+@dataclass(frozen=True, slots=True)
 class CompetitorPatterns:
     """The whole lexicon; ``names`` maps every alias and product to (brand, kind)."""
 
@@ -86,6 +99,7 @@ class CompetitorPatterns:
     instrument_window: int = 10
     cues: tuple[CueGroup, ...] = ()
     scoring: DimensionScoring = DimensionScoring()
+    sound_alike: SoundAlike = SoundAlike()
 
     def resolve(self, brand: str, industry: str | None) -> str:
         """The brand a bare alias means in a call of ``industry`` (平安 in a bank call: 平安银行)."""
@@ -144,7 +158,39 @@ def _load(path: str, version: int) -> CompetitorPatterns:
         instrument_window=_number(instrument.get("window", 10), f"{path}: context.instrument.window", int),
         cues=_cues(data.get("dimensions"), path),
         scoring=_scoring(data.get("dimension_scoring", {}), path),
+        sound_alike=_sound_alike(data.get("sound_alike", {}), path, industries),
     )
+
+
+def _sound_alike(raw: Any, path: str, industries: tuple[str, ...]) -> SoundAlike:
+    """The sound_alike block: strong frames, generic affixes and the common-word limit."""
+    where = f"{path}: sound_alike"
+    raw = _mapping(raw, where)
+    unknown = set(raw) - {"strong_before", "strong_after", "generic_affixes", "max_word_freq"}
+    if unknown:
+        raise CompetitorPatternError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    return SoundAlike(
+        strong_before=_frames(raw.get("strong_before", []), f"{where}.strong_before", industries),
+        strong_after=_frames(raw.get("strong_after", []), f"{where}.strong_after", industries),
+        generic_affixes=tuple(_strings(raw.get("generic_affixes", []), f"{where}.generic_affixes")),
+        max_word_freq=_number(raw.get("max_word_freq", 5000), f"{where}.max_word_freq", int),
+    )
+
+
+def _frames(raw: Any, where: str, industries: tuple[str, ...]) -> dict[str, frozenset[str] | None]:
+    """Frame words, either a list (they fit any industry) or a mapping: ``any`` or an industry (or
+    several joined by '+', bank+telecom) to a list of frame words."""
+    if isinstance(raw, list):
+        return dict.fromkeys(_strings(raw, where))
+    frames: dict[str, frozenset[str] | None] = {}
+    for key, words in _mapping(raw, where).items():
+        scope = None if key == "any" else frozenset(str(key).split("+"))
+        if scope is not None and not scope <= set(industries):
+            raise CompetitorPatternError(f"{where}.{key}: unknown industry (expected any or one of "
+                                         f"{', '.join(industries)}, joined by '+')")
+        for word in _strings(words, f"{where}.{key}"):
+            frames[word] = scope
+    return frames
 
 
 def _brands(raw: Any, path: str, industries: tuple[str, ...]) -> list[Brand]:

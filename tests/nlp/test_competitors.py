@@ -156,6 +156,61 @@ def test_sound_alike_common_words_are_not_names(text):
     assert find_competitors(raw) == []
 
 
+def _raw(industry: str, text: str, role: str = "customer") -> CallText:
+    """A call as our own transcription writes it (not normalised): greeting, then ``text``."""
+    return CallText("t", [TurnText(0, "agent", GREETING[industry]), TurnText(1, role, text)],
+                    {"industry": industry})
+
+
+@pytest.mark.parametrize("industry, text, brand, said", [
+    ("bank", "我同事用的普方那个卡，机场贵宾厅随便进", "浦发银行", "普方"),      # fa/fang: a coda
+    ("bank", "平时主要用的是张航的卡", "招商银行", "张航"),                     # zhao/zhang
+    ("bank", "这比工号那个贵多了", "工商银行", "工号"),                         # a real word, framed twice
+    ("telecom", "广片那边我看了个套餐，二十九块钱", "中国广电", "广片"),         # d/p
+    ("telecom", "三十九还是比广片贵十块", "中国广电", "广片"),                   # inside jieba's 比广片
+    ("telecom", "变性那边我邻居用的，人家屋里满格", "中国电信", "变性"),         # d/b, a real word
+    ("insurance", "我得看看我国售那分具体保什么", "中国人寿", "国售"),           # 我国|售, 那分 heard as 那份
+    ("ecommerce", "我看听多多百亿补贴才三千九", "拼多多", "听多多"),             # p/t in a three-syllable name
+    ("ecommerce", "经通那边买的还便宜一百", "京东", "经通"),                     # d/t
+    ("telecom", "我想转到连东去，人家便宜", "中国联通", "连东"),
+])
+def test_garbled_names_in_a_brand_frame(industry, text, brand, said):
+    mentions = find_competitors(_raw(industry, text))
+    assert [(m.brand, m.mention) for m in mentions] == [(brand, said)]
+    assert mentions[0].score <= 0.8                                         # below a name heard right
+
+
+@pytest.mark.parametrize("industry, text, role", [
+    ("bank", "您的工号是多少", "customer"),                  # 工号 as itself: no strong frame
+    ("bank", "麻烦您报一下您的工号", "customer"),
+    ("bank", "您用的工号是多少", "customer"),                # strong before, nothing after
+    ("bank", "我叫张航，弓长张", "customer"),                # a person's name
+    ("bank", "我是张航", "customer"),
+    ("bank", "张航说他明天过来", "customer"),
+    ("insurance", "我们全国售后都是统一处理的", "agent"),    # 国售 across 全国|售后
+    ("insurance", "多收的保险费会退给您", "agent"),          # 多|收 is no word of its own
+    ("insurance", "需要您本人到营业厅办理", "agent"),        # 人到 across 本人|到
+    ("bank", "这个比较好", "customer"),                      # 比 inside 比较 is no frame
+    ("bank", "您去服务中心那边问问", "customer"),            # 中心 is too common to be 中信
+    ("bank", "您的华细营航金卡升级为白金卡", "agent"),       # 华细 vs 华夏: 银行 is no evidence
+    ("telecom", "我们那边的套餐", "customer"),
+])
+def test_same_sounds_without_a_brand_frame_are_not_names(industry, text, role):
+    assert find_competitors(_raw(industry, text, role)) == []
+
+
+@pytest.mark.parametrize("heard, name, close", [
+    ("张航", "招行", 1), ("普方", "浦发", 1), ("变性", "电信", 1), ("国售", "国寿", 0), ("听多多", "拼多多", 1),
+])
+def test_near_counts_close_syllables(heard, name, close):
+    fuzzy = registry.misc.get("cc.fuzzy_alias.v1")()
+    fuzzy.index(["招行", "浦发", "电信", "国寿", "拼多多", "华夏银行"], generic=["银行"])
+    near = fuzzy.near(heard)
+    assert (near.name, near.close) == (name, close)
+    assert fuzzy.near("华细营航") is None                    # xi/xia is no close syllable
+    assert fuzzy.match("张航") is None                       # two syllables: only in a strong frame
+
+
 def test_char_span_and_mention_are_the_words_said():
     call = _call("telecom", ("customer", "我看电信那边三百兆一个月六十，还有联通也便宜"))
     mentions = find_competitors(call)
@@ -221,6 +276,10 @@ VALID_DIMS = "dimensions:\n  price: [{weight: 0.9, words: [便宜]}]\n"
     ("industries: [bank]\nbrands:\n  - just a string\n" + VALID_DIMS, "brands[0]"),
     ("industries: [bank]\nbrands: [\n", "cannot read"),
     ("- a list\n", "expected a mapping"),
+    ("industries: [bank]\nbrands:\n" + VALID_BRAND + VALID_DIMS + "sound_alike:\n  strong_after: {mars: [那边]}\n",
+     "sound_alike.strong_after.mars"),
+    ("industries: [bank]\nbrands:\n" + VALID_BRAND + VALID_DIMS + "sound_alike:\n  strong_before: [比, 3]\n",
+     "sound_alike.strong_before"),
 ])
 def test_bad_lexicon_file_names_file_and_entry(tmp_path, body, where):
     path = tmp_path / "bad.yaml"
