@@ -57,10 +57,10 @@ def _opening_reason(call: CallText, codes: list[str], evidence: np.ndarray, prob
     opening = [t.index for t in call.turns if t.role == "customer"][:OPENING_TURNS]
     for index in opening:
         row = evidence[index]
-        candidates = [(row[codes.index(c)] * (0.5 + probs[codes.index(c)]), c) for c in chosen]
-        best = max(candidates)
-        if best[0] > 0:
-            return best[1]
+        candidates = [(row[codes.index(c)] * (0.5 + probs[codes.index(c)]), c) for c in chosen
+                      if row[codes.index(c)] >= MIN_TURN_EVIDENCE]
+        if candidates:
+            return max(candidates)[1]
     return chosen[0]
 
 
