@@ -19,16 +19,17 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")       # one core: the figure is per core
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from callscope.types import Conversation, Turn  # noqa: E402
-from nlp.competitors import find_competitors  # noqa: E402
-from nlp.leads import find_lead  # noqa: E402
-from nlp.pii import find_pii  # noqa: E402
-from nlp.reasons import find_reasons  # noqa: E402
-from nlp.scoring import CueScorer  # noqa: E402
-from nlp.script_points import find_script_points  # noqa: E402
-from nlp.sentiment import call_sentiment  # noqa: E402
-from nlp.taxonomy import load_taxonomy  # noqa: E402
-from nlp.text import call_text  # noqa: E402
+from callscope.types import Conversation, Turn
+from models.store import DEFAULT_MODEL, load_model
+from nlp.competitors import find_competitors
+from nlp.leads import find_lead
+from nlp.pii import find_pii
+from nlp.reasons import find_reasons
+from nlp.scoring import CueScorer
+from nlp.script_points import find_script_points
+from nlp.sentiment import call_sentiment
+from nlp.taxonomy import load_taxonomy
+from nlp.text import call_text
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("normalise+segment", "reasons", "script points", "competitors", "lead", "sentiment", "pii")
@@ -40,10 +41,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1,
                         help="passes over the corpus (later passes hit the phrase caches: optimistic)")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--untrained", action="store_true", help="time the cue scorer instead of models/default")
     args = parser.parse_args()
     conversations = [Conversation.from_dict(json.loads(p.read_text(encoding="utf-8")))
                      for p in sorted(args.corpus.glob("*.json"))]
-    scorer = CueScorer(load_taxonomy())
+    scorer = CueScorer(load_taxonomy()) if args.untrained else load_model(DEFAULT_MODEL)
     warm = Conversation("warm-up", [Turn("agent", "您好，请问您是机主本人吗？"),
                                     Turn("customer", "我叫王小明，后四位三七一二，联通那边便宜，我住在解放路十号。")])
     _analyse(warm, scorer, {})          # load jieba's dictionary, spaCy, patterns; not the corpus texts
@@ -55,7 +57,8 @@ def main() -> None:
     wall = time.perf_counter() - started
     calls = len(conversations) * args.rounds
     turns = sum(len(c.turns) for c in conversations) / len(conversations)
-    print(f"{len(conversations)} calls x {args.rounds} rounds, {turns:.1f} turns per call, one core")
+    print(f"{len(conversations)} calls x {args.rounds} rounds, {turns:.1f} turns per call, one core, "
+          f"{'untrained cues' if args.untrained else 'models/default'}")
     for stage in STAGES:
         print(f"  {stage:<18} {1000 * totals[stage] / calls:7.2f} ms/call  {100 * totals[stage] / wall:5.1f} %")
     print(f"text analysis: {calls / wall:.1f} calls/s per core (target >= 20)")
@@ -63,7 +66,7 @@ def main() -> None:
         _baseline(conversations[:5], calls / wall)
 
 
-def _analyse(conversation: Conversation, scorer: CueScorer, totals: dict[str, float]) -> None:
+def _analyse(conversation: Conversation, scorer, totals: dict[str, float]) -> None:
     clock = time.perf_counter()
 
     def tick(stage: str) -> None:

@@ -38,6 +38,7 @@ def save_model(scorer: TrainedScorer, folder: str | Path, *, info: dict[str, Any
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(scorer.taxonomy.source, folder / "taxonomy.yaml")
+    scorer.__dict__.pop("_centroid_cache", None)  # derived at run time; not part of the model
     joblib.dump(scorer, folder / "scorer.joblib", compress=3)
     manifest = {"format": FORMAT, "version": scorer.version, "kind": "tfidf-char-ngrams+logistic-regression",
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -35,6 +35,14 @@ class TrainedScorer:
     version: str = ""
     reason_threshold: float = REASON_THRESHOLD
 
+    def _centroid_matrix(self, codes: tuple[str, ...]) -> np.ndarray:
+        """Reason centroids stacked in taxonomy order, built once per code list."""
+        cache = self.__dict__.setdefault("_centroid_cache", {})
+        if codes not in cache:
+            width = len(self.vectorizer.vocabulary_)
+            cache[codes] = np.vstack([self.reason_centroids.get(c, np.zeros(width)) for c in codes])
+        return cache[codes]
+
     def check_taxonomy(self, taxonomy: Taxonomy) -> list[str]:
         """Codes this model predicts that ``taxonomy`` lacks (empty: the two fit together)."""
         known = set(taxonomy.reasons) | set(taxonomy.script_points)
@@ -66,9 +74,7 @@ class TrainedScorer:
         if not call.turns:
             return cue_evidence, probs
         turns = normalize(self.vectorizer.transform([t.text for t in call.turns]))
-        width = len(self.vectorizer.vocabulary_)
-        centroids = np.vstack([self.reason_centroids.get(c, np.zeros(width)) for c in codes])
-        similarity = np.asarray(turns @ centroids.T)
+        similarity = np.asarray(turns @ self._centroid_matrix(tuple(codes)).T)
         similarity = np.clip(similarity - similarity.mean(axis=1, keepdims=True), 0, None)
         roles = np.array([1.0 if t.role == "customer" else 0.5 for t in call.turns])[:, None]
         return cue_evidence + TURN_SIMILARITY_WEIGHT * similarity * roles, probs
