@@ -25,12 +25,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from speech.audio import Audio, load_audio  # noqa: E402
-from speech.cer import ErrorCount  # noqa: E402
-from speech.lexicon import load_lexicon  # noqa: E402
-from speech.model import ModelSpec, load_whisper, resolve_model  # noqa: E402
-from speech.pipeline import transcribe_audio  # noqa: E402
-from speech.transcribe import AsrOptions, Transcriber  # noqa: E402
+from speech.audio import Audio, load_audio
+from speech.cer import ErrorCount
+from speech.lexicon import load_lexicon
+from speech.model import ModelSpec, load_whisper, resolve_model
+from speech.pipeline import transcribe_audio
+from speech.transcribe import AsrOptions, Transcriber
 
 SHARED = ROOT.parent / "shared"
 ROLES = ("agent", "customer")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 DEFAULT_LEXICON = Path(__file__).resolve().parent.parent / "callscope" / "data" / "lexicon.txt"
@@ -188,7 +188,7 @@ def _sound_pairs(words: tuple[str, ...]) -> frozenset[str]:
     return frozenset(pairs)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _loose_readings(char: str) -> frozenset[str]:
     """All readings of a character, toneless and accent-merged (a superset of what it can match)."""
     from pypinyin import Style, pinyin

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.audio_factory import FORMATS, read_pcm, resample, write_audio
 from speech.audio import SAMPLE_RATE, AudioError, load_audio
+from tests.audio_factory import FORMATS, read_pcm, resample, write_audio
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
