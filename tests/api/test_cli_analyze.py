@@ -66,3 +66,20 @@ def test_bad_taxonomy_stops_before_any_work(tmp_path):
     assert result.exit_code == 2
     assert "tax.yaml" in result.stderr and "Bad Code" in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_recordings_are_transcribed_then_analysed(tmp_path, short_stereo):
+    """A recording goes through the real Whisper model first; a corrupt one fails alone."""
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    shutil.copy(short_stereo, folder / "call-7.wav")
+    (folder / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    result = CliRunner().invoke(app, ["analyze", str(folder), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "broken.wav" in result.stderr
+    analysis = json.loads((tmp_path / "out" / "call-7.analysis.json").read_text(encoding="utf-8"))
+    assert analysis["acoustics"]["talk_s"]["agent"] > 0          # measured on the audio
+    assert [t["role"] for t in analysis["turns"]][:2] == ["agent", "customer"]
+    assert analysis["script_points"][0] == {"turn": 0, "point": "greeting", "score": pytest.approx(
+        analysis["script_points"][0]["score"])}
+    assert analysis["lead"]["intent"] != "none" and "流量" in analysis["lead"]["product"]
