@@ -27,24 +27,31 @@ class Analyzer:
     lexicon: Path | None = None
     competitor_patterns: Path | None = None
     model_info: dict[str, Any] = field(default_factory=dict)
+    rulebooks: list = field(default_factory=list)
 
     @classmethod
     def load(cls, *, taxonomy: str | Path | None = None, models: str | Path | None = None,
-             lexicon: str | Path | None = None, untrained: bool = False) -> Analyzer:
-        """A trained model folder (default: the bundled one), or with ``untrained`` the taxonomy's cues."""
+             lexicon: str | Path | None = None, untrained: bool = False,
+             rulebooks: list[Path] | None = None) -> Analyzer:
+        """A trained model folder (default: the bundled one), or with ``untrained`` the taxonomy's
+        cues; QA rule books given, or the bundled ones (the book is picked per call)."""
         from models.store import DEFAULT_MODEL, load_model, use_taxonomy
+        from qa_rules.loader import default_rulebooks, load_rulebook
 
         lexicon_path = Path(lexicon) if lexicon else None
         folder = Path(models) if models is not None else DEFAULT_MODEL
         if untrained or (models is None and not (folder / "manifest.json").is_file()):
-            return cls(CueScorer(load_taxonomy(taxonomy)), lexicon_path,
-                       model_info={"kind": "untrained", "version": "cues"})
-        scorer = load_model(folder)
-        if taxonomy is not None or folder == DEFAULT_MODEL:  # edits to the bundled taxonomy take effect
-            scorer = use_taxonomy(scorer, taxonomy or DEFAULT_TAXONOMY, folder)
-        return cls(scorer, lexicon_path, model_info={
-            "kind": "trained", "version": scorer.version,
-            "path": "default" if folder == DEFAULT_MODEL else str(folder)})
+            scorer: Scorer = CueScorer(load_taxonomy(taxonomy))
+            info = {"kind": "untrained", "version": "cues"}
+        else:
+            scorer = load_model(folder)
+            if taxonomy is not None or folder == DEFAULT_MODEL:  # edits to the bundled taxonomy take effect
+                scorer = use_taxonomy(scorer, taxonomy or DEFAULT_TAXONOMY, folder)
+            info = {"kind": "trained", "version": scorer.version,
+                    "path": "default" if folder == DEFAULT_MODEL else str(folder)}
+        books = ([load_rulebook(p, taxonomy=scorer.taxonomy) for p in rulebooks] if rulebooks
+                 else default_rulebooks())
+        return cls(scorer, lexicon_path, model_info=info, rulebooks=books)
 
     def analyze(self, conversation: Conversation) -> dict[str, Any]:
         """The analysis dict of one call (DESIGN.md contract, plus pii and masked turns)."""
@@ -63,10 +70,21 @@ class Analyzer:
                                "turns": turns, **findings, "model": self.model_info}
         if conversation.acoustics is not None:
             out["acoustics"] = conversation.acoustics.to_dict()
-        for key in ("direction", "industry", "customer_id", "agent_id", "started_at"):
+        for key in ("direction", "industry", "queue", "customer_id", "agent_id", "started_at"):
             if key in conversation.extra:
                 out[key] = conversation.extra[key]
+        out["qa"] = self.quality(out)
         return out
+
+    def quality(self, analysis: dict[str, Any]) -> dict[str, Any] | None:
+        """The ``qa`` block: the call checked against the rule book that fits it (None if none fits)."""
+        from qa_rules.engine import check_call
+        from qa_rules.loader import select_rulebook
+        from qa_rules.view import view_from_analysis
+
+        view = view_from_analysis(analysis)
+        book = select_rulebook(self.rulebooks, view.meta)
+        return check_call(book, view).to_dict() if book is not None else None
 
 
 def _duration(conversation: Conversation) -> float | None:

@@ -86,6 +86,7 @@ def analyze(
     taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy file (default: the bundled one).")] = None,
     models: Annotated[Path | None, typer.Option(help="Model folder from `callscope train` (default: the bundled model).")] = None,
     untrained: Annotated[bool, typer.Option("--untrained", help="Use the taxonomy's cue phrases only, no trained model.")] = False,
+    rulebook: Annotated[list[Path] | None, typer.Option(help="QA rule book(s) (default: the bundled ones; repeatable).")] = None,
     lexicon: Annotated[Path | None, typer.Option(help="Domain lexicon file.")] = None,
     transcribe: Annotated[bool, typer.Option("--transcribe", help="Transcribe recordings even where a transcript lies beside them.")] = False,
     model: Annotated[Path | None, typer.Option(help="CTranslate2 Whisper folder, for recordings.")] = None,
@@ -95,10 +96,12 @@ def analyze(
     from api.analysis import Analyzer, analysis_inputs, analyze_paths
     from models.store import ModelError
     from nlp.taxonomy import TaxonomyError
+    from qa_rules.errors import RuleBookError
 
     try:
-        analyzer = Analyzer.load(taxonomy=taxonomy, models=models, lexicon=lexicon, untrained=untrained)
-    except (TaxonomyError, ModelError, ValueError) as exc:
+        analyzer = Analyzer.load(taxonomy=taxonomy, models=models, lexicon=lexicon, untrained=untrained,
+                                 rulebooks=rulebook)
+    except (TaxonomyError, ModelError, RuleBookError, ValueError) as exc:
         _fail(str(exc))
     inputs, problems = analysis_inputs(paths, transcribe=transcribe)
     for path, reason in problems:
@@ -210,6 +213,34 @@ def train(
                         version=new_version())
     folder = save_model(scorer, out, info=info)
     typer.echo(f"model {scorer.version} trained on {len(calls)} calls, saved to {folder.resolve()}")
+
+
+qa_app = typer.Typer(help="Quality-inspection rule books.", no_args_is_help=True)
+app.add_typer(qa_app, name="qa")
+
+
+@qa_app.command("check")
+def qa_check(
+    rulebooks: Annotated[list[Path], typer.Argument(help="Rule book YAML files to validate.")],
+    taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy the rule codes refer to (default: bundled).")] = None,
+) -> None:
+    """Validate rule books completely: every problem with its file, line and rule."""
+    from nlp.taxonomy import TaxonomyError, load_taxonomy
+    from qa_rules.loader import validate_rulebook
+
+    try:
+        tax = load_taxonomy(taxonomy)
+    except TaxonomyError as exc:
+        _fail(str(exc))
+    bad = 0
+    for path in rulebooks:
+        problems = validate_rulebook(path, taxonomy=tax)
+        for problem in problems:
+            typer.echo(f"error: {problem}", err=True)
+        bad += bool(problems)
+        typer.echo(f"{path}: {f'{len(problems)} problem(s)' if problems else 'ok'}")
+    if bad:
+        raise typer.Exit(1)
 
 
 def _transcripts(folder: Path | None) -> dict:

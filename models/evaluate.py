@@ -103,7 +103,7 @@ def realign(analysis: dict[str, Any], gold_turns: list[dict[str, Any]]) -> dict[
 
 def evaluate(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
     """Metrics for (analysis, labels) pairs, one per call."""
-    reasons, points, competitors, lead_any = PerCode(), PerCode(), PerCode(), Counts()
+    reasons, points, competitors, lead_any, qa = PerCode(), PerCode(), PerCode(), Counts(), PerCode()
     primary_hits = intent_hits = dimension_hits = dimension_total = 0
     for analysis, labels in pairs:
         predicted = [r["code"] for r in analysis.get("reasons", [])]
@@ -122,6 +122,8 @@ def evaluate(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, An
         gold_intent = (labels.get("lead") or {}).get("intent", LEAD_NONE)
         lead_any.add({0} if pred_intent != LEAD_NONE else set(), {0} if gold_intent != LEAD_NONE else set())
         intent_hits += pred_intent == gold_intent
+        found_codes = {v.get("code") or v.get("rule") for v in (analysis.get("qa") or {}).get("violations", [])}
+        qa.add({c for c in found_codes if c}, set(labels.get("qa_violations", [])), lambda code: code)
     calls = len(pairs) or 1
     return {
         "calls": len(pairs),
@@ -130,6 +132,7 @@ def evaluate(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, An
         "competitors": {**competitors.to_dict(),
                         "dimension_accuracy": round(dimension_hits / dimension_total, 4) if dimension_total else None},
         "lead": {"any": lead_any.to_dict(), "intent_accuracy": round(intent_hits / calls, 4)},
+        "qa": qa.to_dict(),
     }
 
 
@@ -146,9 +149,11 @@ def summary_lines(metrics: dict[str, Any], *, per_code: bool = True) -> list[str
         + (f"{c['dimension_accuracy']:.3f}" if c["dimension_accuracy"] is not None else "n/a"),
         f"lead (any)     P {lead['any']['precision']:.3f}  R {lead['any']['recall']:.3f}  "
         f"F1 {lead['any']['f1']:.3f}  4-level accuracy {lead['intent_accuracy']:.3f}",
+        f"qa violations  micro-F1 {metrics['qa']['micro']['f1']:.3f}  macro-F1 {metrics['qa']['macro_f1']:.3f}"
+        "  (codes in labels or findings)",
     ]
     if per_code:
-        for task in ("reasons", "script_points", "competitors"):
+        for task in ("reasons", "script_points", "competitors", "qa"):
             lines += ["", f"{task}: {'code':<24}{'P':>7}{'R':>7}{'F1':>7}{'gold':>6}{'pred':>6}"]
             for code, row in metrics[task]["per_code"].items():
                 lines.append(f"{'':<{len(task) + 2}}{code:<24}{row['precision']:>7.3f}{row['recall']:>7.3f}"
