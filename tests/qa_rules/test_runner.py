@@ -64,7 +64,8 @@ def test_turns_must_arrive_in_order():
     ({"direction": "inbound", "industry": "bank"}, "bank_inbound"),
     ({"direction": "inbound", "industry": "insurance"}, "insurance_inbound"),
     ({"direction": "inbound", "industry": "telecom"}, "telecom_inbound"),
-    ({"direction": "inbound", "industry": "ecommerce"}, "telecom_inbound"),     # fallback of its direction
+    ({"direction": "inbound", "industry": "ecommerce"}, "ecommerce_inbound"),
+    ({"direction": "inbound", "industry": "travel"}, "telecom_inbound"),        # fallback of its direction
     ({"direction": "outbound", "industry": "bank"}, "outbound_sales"),
     ({"direction": "outbound"}, "outbound_sales"),
 ])
