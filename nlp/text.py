@@ -97,6 +97,16 @@ def sound_key(text: str) -> str:
     return " " + " ".join(_sound(ch) if "\u4e00" <= ch <= "\u9fff" else "|" for ch in text) + " "
 
 
+def sound_find(text: str, word: str) -> tuple[int, int] | None:
+    """Character span of the first stretch of ``text`` that sounds like ``word`` (None if none)."""
+    heard, said = sound_key(text), sound_key(word).strip()
+    at = heard.find(" " + said + " ")
+    if at < 0 or not said:
+        return None
+    start = heard[:at + 1].count(" ") - 1
+    return start, start + len(word)
+
+
 def numbers_as_digits(text: str) -> str:
     """Spoken numbers as digits, but only runs that are numbers (一百零八 -> 108; 一下 stays)."""
 

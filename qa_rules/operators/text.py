@@ -13,7 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from rapidfuzz import fuzz
 
 from nlp.taxonomy import Taxonomy
-from nlp.text import TurnText, normalise
+from nlp.text import TurnText, normalise, sound_find
 from qa_rules.evidence import Evidence
 from qa_rules.operators.base import Operator, TurnParams, compiled, operators, regex_problem
 from qa_rules.view import CallView
@@ -56,6 +56,8 @@ class KeywordParams(TurnParams):
     none: list[str] | None = None
     synonyms: dict[str, list[str]] = Field(default_factory=dict)
     exclude: list[str] = Field(default_factory=list)
+    by_sound: bool = Field(False, description="keywords of 3+ Chinese characters also match by their "
+                                              "pinyin (ASR slips: 身份证后四位 heard as 核心分证后四为)")
 
     @model_validator(mode="after")
     def _one_mode(self) -> KeywordParams:
@@ -110,18 +112,22 @@ class KeywordOp(Operator):
         """Hits per keyword group; for ``none`` one absence record when nothing is found."""
         role = params.role or "any"
         groups = params.groups()
-        hits = list(self._hits(view.role_turns(role), groups, params.exclude))
+        hits = list(self._hits(view.role_turns(role), groups, params.exclude, params.by_sound))
         if params.mode == "none":
             return [] if hits else [self.absence_evidence(view, role, f"keyword of {params.none}")]
         if params.mode == "all" and {g for g, _ in hits} != set(range(len(groups))):
             return []
         return _counted([e for _, e in hits], params.min_count)
 
-    def _hits(self, turns: list[TurnText], groups: list[list[str]], exclude: list[str]) -> Iterator[tuple[int, Evidence]]:
+    def _hits(self, turns: list[TurnText], groups: list[list[str]], exclude: list[str],
+              by_sound: bool = False) -> Iterator[tuple[int, Evidence]]:
         for turn in turns:
             excluded = _spans(turn.text, exclude) if exclude else []
             for g, group in enumerate(groups):
                 span = _first(turn.text, group, excluded)
+                if span is None and by_sound:
+                    span = next((found for word in group if len(word) >= 3
+                                 for found in [sound_find(turn.text, word)] if found), None)
                 if span:
                     yield g, self.turn_evidence(turn, span, f"`{turn.text[span[0]:span[1]]}`")
 

@@ -44,3 +44,14 @@ def test_call_text_hides_labels_from_finders():
     call = call_text(conversation)
     assert call.meta == {"industry": "bank"}
     assert call.turns[0].words == ["您好"]
+
+
+@pytest.mark.parametrize("text, word, span", [
+    ("请提供一下基础讯明核心份证后四为", "证后四位", (12, 16)),   # 身份证后四位 as Whisper heard it
+    ("请问您是委号六六二一的机主吗", "是尾号", (3, 6)),
+    ("我想问一下话费", "证后四位", None),
+])
+def test_sound_find(text, word, span):
+    from nlp.text import sound_find
+
+    assert sound_find(text, word) == span

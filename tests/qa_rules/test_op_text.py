@@ -79,3 +79,16 @@ def test_keyword_params_rejected(params):
     from qa_rules.operators import operators
     with pytest.raises(ValidationError):
         operators.get("keyword").Params.model_validate(params)
+
+
+@pytest.mark.parametrize("text, by_sound, hit", [
+    ("麻烦提供一下核心分证后四为", True, True),      # ASR slip of 身份证后四位, heard the same
+    ("麻烦提供一下核心分证后四为", False, False),
+    ("麻烦提供一下您的地址", True, False),
+])
+def test_keyword_by_sound(text, by_sound, hit):
+    view = make_view([("agent", text)])
+    evidence = run_op("keyword", {"any": ["证后四位"], "by_sound": by_sound}, view)
+    assert bool(evidence) is hit
+    if hit:
+        assert evidence[0].text.endswith("证后四为")
