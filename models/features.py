@@ -41,15 +41,16 @@ def _neighbour(call: CallText, index: int, step: int) -> str:
     return ""
 
 
-def reason_pair_features(call: CallText, taxonomy: Taxonomy) -> np.ndarray:
+def reason_pair_features(call: CallText, taxonomy: Taxonomy, evidence: np.ndarray | None = None) -> np.ndarray:
     """Reason x features that mean the same for every reason, so one head can learn from all of them.
 
     Rare reasons (two or three calls in a corpus) cannot train a head of their own; a head over
     "how much, where and by whom the reason's cues were said" learns from every reason at once.
+    ``evidence`` is ``reason_evidence(call, taxonomy)`` when the caller already has it.
     """
     from nlp.scoring import OUTBOUND_REASON, industry_mask
 
-    evidence = reason_evidence(call, taxonomy)
+    evidence = reason_evidence(call, taxonomy) if evidence is None else evidence
     width = len(taxonomy.reasons)
     if not len(evidence):
         return np.zeros((width, 10))

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 
 from models.features import point_matrix, reason_pair_features, text_vectorizer
-from nlp.scoring import CueScorer, reason_evidence
+from nlp.scoring import reason_evidence
 from nlp.taxonomy import Taxonomy
 from nlp.text import CallText
 
@@ -69,8 +69,9 @@ class TrainedScorer:
         later alike; per-code heads over the n-grams measured no better in cross-validation.
         """
         codes = list(self.taxonomy.reasons)
-        cue_evidence, _ = CueScorer(self.taxonomy).reason_scores(call)
-        probs = self.shared_reason_model.predict_proba(reason_pair_features(call, self.taxonomy))[:, 1]
+        cue_evidence = reason_evidence(call, self.taxonomy)
+        features = reason_pair_features(call, self.taxonomy, cue_evidence)
+        probs = self.shared_reason_model.predict_proba(features)[:, 1]
         if not call.turns:
             return cue_evidence, probs
         turns = normalize(self.vectorizer.transform([t.text for t in call.turns]))
