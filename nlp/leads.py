@@ -16,11 +16,11 @@ from pathlib import Path
 import yaml
 
 from callscope.types import Lead
-from nlp.text import CallText, sound_key
+from nlp.taxonomy import compile_cue
+from nlp.text import CallText, sound_cues, sound_key
 
 DEFAULT_PATTERNS = Path(__file__).resolve().parent / "patterns" / "leads.yaml"
 SIGNALS = ("accept", "consider", "interest", "refuse")
-_HAN3 = re.compile(r"[\u4e00-\u9fff]{3,}")
 # a product name starts after the last of these in the matched run (您现在有意外险 -> 意外险)
 _BOUNDARY = re.compile(r"一个|这个|那个|两个|一款|一张|一份|[的有是款下这那您你我他她了在把给就还都和办买要用开查]")
 
@@ -48,19 +48,15 @@ def load_lead_patterns(path: str | None = None) -> LeadPatterns:
         for name in SIGNALS:
             entry = raw["signals"][name]
             weights[name] = float(entry["weight"])
-            cues[name] = tuple(_compile(c) for c in entry["cues"])
-            sounds[name] = tuple(sound_key(c) for c in entry["cues"] if _HAN3.fullmatch(c))
-        product = _compile(raw["products"]["pattern"])
+            cues[name] = tuple(compile_cue(c) for c in entry["cues"])
+            sounds[name] = tuple(key for _, key in sound_cues(entry["cues"]))
+        product = compile_cue(raw["products"]["pattern"])
         not_products = tuple(raw["products"].get("not_products", []))
         not_before = tuple(raw["products"].get("not_before", []))
         pitch = tuple(raw.get("pitch", []))
     except (OSError, KeyError, TypeError, ValueError, re.error, yaml.YAMLError) as exc:
         raise ValueError(f"{source}: bad lead pattern file ({type(exc).__name__}: {exc})") from None
     return LeadPatterns(cues, sounds, weights, product, not_products, not_before, pitch)
-
-
-def _compile(cue: str) -> re.Pattern[str]:
-    return re.compile(cue[3:]) if cue.startswith("re:") else re.compile(re.escape(cue))
 
 
 def signal_counts(text: str, patterns: LeadPatterns) -> dict[str, int]:
@@ -72,6 +68,11 @@ def signal_counts(text: str, patterns: LeadPatterns) -> dict[str, int]:
         written = sum(1 for c in patterns.cues[name] if c.search(text))
         counts[name] = written or sum(1 for key in patterns.sounds[name] if key in sounds)
     return counts
+
+
+def customer_signals(call: CallText, patterns: LeadPatterns) -> dict[int, dict[str, int]]:
+    """``signal_counts`` of every customer turn, by turn index."""
+    return {t.index: signal_counts(t.text, patterns) for t in call.turns if t.role == "customer"}
 
 
 def products_in(text: str, patterns: LeadPatterns) -> list[str]:
@@ -88,12 +89,15 @@ def products_in(text: str, patterns: LeadPatterns) -> list[str]:
     return found
 
 
-def offer_turns(call: CallText, patterns: LeadPatterns) -> list[tuple[int, list[str]]]:
+def offer_turns(call: CallText, patterns: LeadPatterns,
+                signals: dict[int, dict[str, int]] | None = None) -> list[tuple[int, list[str]]]:
     """Turns where a product is on the table: an agent offering it, or a customer asking about it.
 
     In an outbound call every agent turn that names a product is the offer; inbound, the agent must
     also pitch it (推荐, 有一款, 活动...), or the customer must ask about it then or right after.
+    ``signals`` are the customer turns' ``signal_counts`` by turn index, when already worked out.
     """
+    signals = signals if signals is not None else customer_signals(call, patterns)
     outbound = call.meta.get("direction") == "outbound"
     offers = []
     for turn in call.turns:
@@ -102,7 +106,7 @@ def offer_turns(call: CallText, patterns: LeadPatterns) -> list[tuple[int, list[
             if names and (outbound or any(cue in turn.text for cue in patterns.pitch)):
                 offers.append((turn.index, names))
             continue
-        if not signal_counts(turn.text, patterns)["interest"]:
+        if not signals[turn.index]["interest"]:
             continue
         previous = call.turns[turn.index - 1] if turn.index else None
         names = names or (products_in(previous.text, patterns) if previous and previous.role == "agent" else [])
@@ -114,7 +118,8 @@ def offer_turns(call: CallText, patterns: LeadPatterns) -> list[tuple[int, list[
 def find_lead(call: CallText, *, patterns: str | Path | None = None) -> Lead:
     """The call's lead: intent from the customer's signals once a product is offered or asked about."""
     pats = load_lead_patterns(str(patterns) if patterns else None)
-    offers = offer_turns(call, pats)
+    signals = customer_signals(call, pats)
+    offers = offer_turns(call, pats, signals)
     if not offers:
         return Lead()
     counts: Counter[str] = Counter()
@@ -127,7 +132,7 @@ def find_lead(call: CallText, *, patterns: str | Path | None = None) -> Lead:
     for turn in call.turns[first:]:
         if turn.role != "customer":
             continue
-        found = signal_counts(turn.text, pats)
+        found = signals[turn.index]
         if found["accept"] or found["consider"] or found["interest"]:
             turns.append(turn.index)
         totals.update(found)

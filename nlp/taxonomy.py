@@ -16,13 +16,12 @@ from typing import Any
 
 import yaml
 
-from nlp.text import sound_key
+from nlp.text import sound_cues
 
 DEFAULT_TAXONOMY = Path(__file__).resolve().parent.parent / "callscope" / "data" / "taxonomy.yaml"
 _SECTIONS = {"reasons", "script_points", "qa_violations", "competitor_dimensions", "lead_intents"}
 _CODE_FIELDS = {"name", "def", "cues", "examples", "industries"}
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
-_HAN3 = re.compile(r"[\u4e00-\u9fff]{3,}")
 
 
 class TaxonomyError(ValueError):
@@ -151,16 +150,19 @@ def _code(where: str, code: Any, body: Any) -> Code:
     return Code(code, str(body.get("name", "")), str(body.get("def", "")),
                 tuple(_cue(where, c) for c in cues), tuple(body.get("examples", [])),
                 tuple(body.get("industries", [])),
-                tuple((i, sound_key(c)) for i, c in enumerate(cues) if _HAN3.fullmatch(c)))
+                sound_cues(cues))
+
+
+def compile_cue(cue: str) -> re.Pattern[str]:
+    """A cue phrase as a pattern: ``re:...`` is a regular expression, anything else literal text."""
+    return re.compile(cue[3:]) if cue.startswith("re:") else re.compile(re.escape(cue))
 
 
 def _cue(where: str, cue: str) -> re.Pattern[str]:
-    if cue.startswith("re:"):
-        try:
-            return re.compile(cue[3:])
-        except re.error as exc:
-            raise TaxonomyError(f"{where}.cues: bad regular expression {cue[3:]!r} ({exc})") from None
-    return re.compile(re.escape(cue))
+    try:
+        return compile_cue(cue)
+    except re.error as exc:
+        raise TaxonomyError(f"{where}.cues: bad regular expression {cue[3:]!r} ({exc})") from None
 
 
 def _names(path: str, section: str, items: Any) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from callscope.types import Conversation, Role, seconds_between
-from speech.lexicon import Lexicon, load_lexicon
+from speech.lexicon import Lexicon, load_lexicon, loose_syllable
 from speech.textnorm import spoken_numbers_to_digits, to_simplified
 
 _NUMERAL = "零〇一二两三四五六七八九十百千万亿幺"
@@ -73,7 +73,7 @@ def normalise(text: str, lexicon: Lexicon | None = None) -> str:
     return lexicon.correct(text) if lexicon is not None else text
 
 
-_MERGERS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
+_HAN3 = re.compile(r"[\u4e00-\u9fff]{3,}")
 
 
 @lru_cache(maxsize=8192)
@@ -81,11 +81,7 @@ def _sound(char: str) -> str:
     """One character's toneless pinyin with zh/ch/sh and -ng merged (accents and ASR blur them)."""
     from pypinyin import Style, lazy_pinyin
 
-    syllable = lazy_pinyin(char, style=Style.NORMAL)[0]
-    for a, b in _MERGERS:
-        if syllable.startswith(a):
-            syllable = b + syllable[len(a):]
-    return syllable[:-1] if syllable.endswith("ng") else syllable
+    return loose_syllable(lazy_pinyin(char, style=Style.NORMAL)[0])
 
 
 @lru_cache(maxsize=16384)
@@ -95,6 +91,12 @@ def sound_key(text: str) -> str:
     Cues are matched on this too, so a misheard 鞋号转网 still says 携号转网.
     """
     return " " + " ".join(_sound(ch) if "\u4e00" <= ch <= "\u9fff" else "|" for ch in text) + " "
+
+
+def sound_cues(cues: list[str] | tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+    """(index, ``sound_key``) of the cue phrases long enough to match by sound: three or more
+    Chinese characters and nothing else (shorter ones would sound like too much)."""
+    return tuple((i, sound_key(c)) for i, c in enumerate(cues) if _HAN3.fullmatch(c))
 
 
 def sound_find(text: str, word: str) -> tuple[int, int] | None:

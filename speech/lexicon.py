@@ -148,7 +148,7 @@ def _keys(toned: tuple[str, ...]) -> list[tuple[str, ...]]:
     if len(toned) <= 2:
         return [toned]
     toneless = _toneless(toned)
-    merged = tuple("~" + _MERGE.sub(lambda m: _MERGERS[m.group(0)], s) for s in toneless)
+    merged = tuple("~" + loose_syllable(s) for s in toneless)
     return [toneless, merged]
 
 
@@ -158,6 +158,11 @@ def _toneless(toned: tuple[str, ...]) -> tuple[str, ...]:
 
 _MERGERS = {"zh": "z", "ch": "c", "sh": "s", "ng": "n"}
 _MERGE = re.compile(r"^(zh|ch|sh)|ng$")
+
+
+def loose_syllable(syllable: str) -> str:
+    """A toneless syllable with the accent mergers applied: zh/ch/sh -> z/c/s, -ng -> -n."""
+    return _MERGE.sub(lambda m: _MERGERS[m.group(0)], syllable)
 
 
 def _syllables(text: str) -> tuple[str, ...]:
@@ -194,7 +199,7 @@ def _loose_readings(char: str) -> frozenset[str]:
     from pypinyin import Style, pinyin
 
     readings = pinyin(char, style=Style.NORMAL, heteronym=True)[0]
-    return frozenset(_MERGE.sub(lambda m: _MERGERS[m.group(0)], r) for r in readings)
+    return frozenset(loose_syllable(r) for r in readings)
 
 
 def _correct_run(run: str, table: dict[int, dict[tuple[str, ...], str]]) -> str:
