@@ -12,11 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from callscope.types import Conversation, PiiSpan
+from models.risk import RiskModel
 from nlp.findings import call_findings
 from nlp.pii import mask_text
 from nlp.scoring import CueScorer, Scorer
 from nlp.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
 from nlp.text import call_text
+
+# metadata an input call may carry that reports need (routing path, contact history, the outcome
+# from the business system, the customer's preferred channel): copied into the analysis as is
+PASS_THROUGH = ("direction", "industry", "queue", "customer_id", "agent_id", "started_at", "path",
+                "history", "preferred_channel")
 
 
 @dataclass
@@ -28,6 +34,7 @@ class Analyzer:
     competitor_patterns: Path | None = None
     model_info: dict[str, Any] = field(default_factory=dict)
     rulebooks: list = field(default_factory=list)
+    risk: RiskModel | None = None
 
     @classmethod
     def load(cls, *, taxonomy: str | Path | None = None, models: str | Path | None = None,
@@ -35,14 +42,17 @@ class Analyzer:
              rulebooks: list[Path] | None = None) -> Analyzer:
         """A trained model folder (default: the bundled one), or with ``untrained`` the taxonomy's
         cues; QA rule books given, or the bundled ones (the book is picked per call)."""
+        from models.risk import load_risk
         from models.store import DEFAULT_MODEL, load_model, use_taxonomy
         from qa_rules.loader import default_rulebooks, load_rulebook
 
         lexicon_path = Path(lexicon) if lexicon else None
         folder = Path(models) if models is not None else DEFAULT_MODEL
+        trained_folder: Path | None = folder
         if untrained or (models is None and not (folder / "manifest.json").is_file()):
             scorer: Scorer = CueScorer(load_taxonomy(taxonomy))
             info = {"kind": "untrained", "version": "cues"}
+            trained_folder = None
         else:
             scorer = load_model(folder)
             if taxonomy is not None or folder == DEFAULT_MODEL:  # edits to the bundled taxonomy take effect
@@ -51,7 +61,7 @@ class Analyzer:
                     "path": "default" if folder == DEFAULT_MODEL else str(folder)}
         books = ([load_rulebook(p, taxonomy=scorer.taxonomy) for p in rulebooks] if rulebooks
                  else default_rulebooks())
-        return cls(scorer, lexicon_path, model_info=info, rulebooks=books)
+        return cls(scorer, lexicon_path, model_info=info, rulebooks=books, risk=load_risk(trained_folder))
 
     def analyze(self, conversation: Conversation) -> dict[str, Any]:
         """The analysis dict of one call (DESIGN.md contract, plus pii and masked turns)."""
@@ -70,10 +80,12 @@ class Analyzer:
                                "turns": turns, **findings, "model": self.model_info}
         if conversation.acoustics is not None:
             out["acoustics"] = conversation.acoustics.to_dict()
-        for key in ("direction", "industry", "queue", "customer_id", "agent_id", "started_at"):
+        for key in PASS_THROUGH:
             if key in conversation.extra:
                 out[key] = conversation.extra[key]
         out["qa"] = self.quality(out)
+        if self.risk is not None:
+            out["complaint_risk"] = self.risk.assess(out)
         return out
 
     def quality(self, analysis: dict[str, Any]) -> dict[str, Any] | None:
