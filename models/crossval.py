@@ -64,3 +64,27 @@ def _findings(call: CallText, scorer, *, with_turns: bool = False) -> dict[str, 
     if with_turns:
         findings["turns"] = [{"role": t.role, "start": t.start, "end": t.end} for t in call.turns]
     return findings
+
+
+def cross_validate_risk(analyses: list[dict[str, Any]], complained: list[bool], *, folds: int = 5,
+                        seed: int = 0) -> dict[str, Any]:
+    """Complaint-risk figures: the default weights on every call, and learnt weights out-of-fold."""
+    from models.evaluate import risk_metrics
+    from models.risk import default_risk_model, fit_risk, measure_signals
+
+    default = default_risk_model()
+    out = {"default": risk_metrics([default.score(measure_signals(a, default.settings)) for a in analyses],
+                                   complained)}
+    positives = sum(complained)
+    k = min(folds, positives, len(complained) - positives)
+    if k < 2:
+        return out
+    scores = [0.0] * len(analyses)
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    for train, test in splitter.split(analyses, complained):
+        model = fit_risk([analyses[i] for i in train], [complained[i] for i in train], settings=default.settings)
+        for i in test:
+            scores[i] = model.score(measure_signals(analyses[i], model.settings))
+    out["trained_cv"] = risk_metrics(scores, complained)
+    out["folds"] = k
+    return out

@@ -6,6 +6,7 @@ figures average the per-code F1 over every code that occurs in the labels or the
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,7 +106,18 @@ def evaluate(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, An
     """Metrics for (analysis, labels) pairs, one per call."""
     reasons, points, competitors, lead_any, qa = PerCode(), PerCode(), PerCode(), Counts(), PerCode()
     primary_hits = intent_hits = dimension_hits = dimension_total = 0
+    risk_scores: list[float] = []
+    complained: list[bool] = []
+    outcome_hits = outcome_total = 0
     for analysis, labels in pairs:
+        risk = analysis.get("complaint_risk")
+        if isinstance(risk, dict) and "complained_later" in labels:
+            risk_scores.append(float(risk["score"]))
+            complained.append(bool(labels["complained_later"]))
+        outcome = analysis.get("outcome")
+        if isinstance(outcome, dict) and outcome.get("source") == "predicted" and labels.get("outcome"):
+            outcome_total += 1
+            outcome_hits += outcome.get("label") == labels["outcome"]
         predicted = [r["code"] for r in analysis.get("reasons", [])]
         gold = list(labels.get("reasons", []))
         reasons.add(set(predicted), set(gold), lambda code: code)
@@ -133,7 +145,28 @@ def evaluate(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, An
                         "dimension_accuracy": round(dimension_hits / dimension_total, 4) if dimension_total else None},
         "lead": {"any": lead_any.to_dict(), "intent_accuracy": round(intent_hits / calls, 4)},
         "qa": qa.to_dict(),
+        "complaint_risk": risk_metrics(risk_scores, complained),
+        "outcome": {"accuracy": round(outcome_hits / outcome_total, 4) if outcome_total else None,
+                    "calls": outcome_total},
     }
+
+
+def risk_metrics(scores: list[float], complained: list[bool], top_share: float = 0.1) -> dict[str, Any]:
+    """ROC AUC of complaint-risk scores and the precision of the top ``top_share`` of calls by score
+    (what a team acting on the top of the list sees); None where the labels do not allow them."""
+    from sklearn.metrics import roc_auc_score
+
+    n, positives = len(scores), sum(complained)
+    out: dict[str, Any] = {"calls": n, "complaints": positives, "roc_auc": None, "precision_top10": None}
+    if n == 0:
+        return out
+    if 0 < positives < n:
+        out["roc_auc"] = round(float(roc_auc_score(complained, scores)), 4)
+    k = max(1, math.ceil(n * top_share))
+    ranked = sorted(zip(scores, complained, strict=True), key=lambda p: -p[0])[:k]
+    out["precision_top10"] = round(sum(y for _, y in ranked) / k, 4)
+    out["top_k"] = k
+    return out
 
 
 def summary_lines(metrics: dict[str, Any], *, per_code: bool = True) -> list[str]:
@@ -141,17 +174,25 @@ def summary_lines(metrics: dict[str, Any], *, per_code: bool = True) -> list[str
     r, s, c, lead = metrics["reasons"], metrics["script_points"], metrics["competitors"], metrics["lead"]
     lines = [
         f"calls: {metrics['calls']}",
-        f"reasons        micro-F1 {r['micro']['f1']:.3f}  macro-F1 {r['macro_f1']:.3f}  "
-        f"primary accuracy {r['primary_accuracy']:.3f}",
+        (f"reasons        micro-F1 {r['micro']['f1']:.3f}  macro-F1 {r['macro_f1']:.3f}  "
+         f"primary accuracy {r['primary_accuracy']:.3f}"),
         f"script points  micro-F1 {s['micro']['f1']:.3f}  macro-F1 {s['macro_f1']:.3f}",
         f"competitors    P {c['micro']['precision']:.3f}  R {c['micro']['recall']:.3f}  "
         f"F1 {c['micro']['f1']:.3f}  dimension accuracy "
         + (f"{c['dimension_accuracy']:.3f}" if c["dimension_accuracy"] is not None else "n/a"),
-        f"lead (any)     P {lead['any']['precision']:.3f}  R {lead['any']['recall']:.3f}  "
-        f"F1 {lead['any']['f1']:.3f}  4-level accuracy {lead['intent_accuracy']:.3f}",
-        f"qa violations  micro-F1 {metrics['qa']['micro']['f1']:.3f}  macro-F1 {metrics['qa']['macro_f1']:.3f}"
-        "  (codes in labels or findings)",
+        (f"lead (any)     P {lead['any']['precision']:.3f}  R {lead['any']['recall']:.3f}  "
+         f"F1 {lead['any']['f1']:.3f}  4-level accuracy {lead['intent_accuracy']:.3f}"),
+        (f"qa violations  micro-F1 {metrics['qa']['micro']['f1']:.3f}  macro-F1 {metrics['qa']['macro_f1']:.3f}"
+         "  (codes in labels or findings)"),
     ]
+    risk = metrics.get("complaint_risk") or {}
+    if risk.get("calls"):
+        auc = f"{risk['roc_auc']:.3f}" if risk["roc_auc"] is not None else "n/a"
+        lines.append(f"complaint risk ROC AUC {auc}  precision in top 10% {risk['precision_top10']:.3f} "
+                     f"(top {risk['top_k']} of {risk['calls']} calls, {risk['complaints']} complained)")
+    outcome = metrics.get("outcome") or {}
+    if outcome.get("calls"):
+        lines.append(f"outcome        accuracy {outcome['accuracy']:.3f} ({outcome['calls']} calls predicted)")
     if per_code:
         for task in ("reasons", "script_points", "competitors", "qa"):
             lines += ["", f"{task}: {'code':<24}{'P':>7}{'R':>7}{'F1':>7}{'gold':>6}{'pred':>6}"]
