@@ -35,6 +35,7 @@ class Analyzer:
     model_info: dict[str, Any] = field(default_factory=dict)
     rulebooks: list = field(default_factory=list)
     risk: RiskModel | None = None
+    outcome: Any = None  # OutcomeModel or OutcomeCues: how the call ended, when the input does not say
 
     @classmethod
     def load(cls, *, taxonomy: str | Path | None = None, models: str | Path | None = None,
@@ -42,6 +43,7 @@ class Analyzer:
              rulebooks: list[Path] | None = None) -> Analyzer:
         """A trained model folder (default: the bundled one), or with ``untrained`` the taxonomy's
         cues; QA rule books given, or the bundled ones (the book is picked per call)."""
+        from models.outcome import OUTCOME_FILE, load_outcome, load_outcome_cues
         from models.risk import load_risk
         from models.store import DEFAULT_MODEL, load_model, use_taxonomy
         from qa_rules.loader import default_rulebooks, load_rulebook
@@ -61,7 +63,10 @@ class Analyzer:
                     "path": "default" if folder == DEFAULT_MODEL else str(folder)}
         books = ([load_rulebook(p, taxonomy=scorer.taxonomy) for p in rulebooks] if rulebooks
                  else default_rulebooks())
-        return cls(scorer, lexicon_path, model_info=info, rulebooks=books, risk=load_risk(trained_folder))
+        outcome = (load_outcome(trained_folder) if trained_folder and (trained_folder / OUTCOME_FILE).is_file()
+                   else load_outcome_cues())
+        return cls(scorer, lexicon_path, model_info=info, rulebooks=books, risk=load_risk(trained_folder),
+                   outcome=outcome)
 
     def analyze(self, conversation: Conversation) -> dict[str, Any]:
         """The analysis dict of one call (DESIGN.md contract, plus pii and masked turns)."""
@@ -83,10 +88,27 @@ class Analyzer:
         for key in PASS_THROUGH:
             if key in conversation.extra:
                 out[key] = conversation.extra[key]
+        out["outcome"] = self.call_outcome(conversation)
         out["qa"] = self.quality(out)
         if self.risk is not None:
             out["complaint_risk"] = self.risk.assess(out)
         return out
+
+    def call_outcome(self, conversation: Conversation) -> dict[str, Any] | None:
+        """How the call ended: the business system's value when the input carries ``outcome``,
+        else predicted from the last turns (None without a predictor)."""
+        given = conversation.extra.get("outcome")
+        if isinstance(given, str) and given:
+            return {"label": given, "source": "crm"}
+        if self.outcome is None:
+            return None
+        from models.outcome import predict_outcome
+
+        direction = conversation.extra.get("direction") or "inbound"
+        if direction not in ("inbound", "outbound"):
+            return None
+        label, score = predict_outcome(self.outcome, conversation.turns, direction)
+        return {"label": label, "score": round(score, 3), "source": "predicted"}
 
     def quality(self, analysis: dict[str, Any]) -> dict[str, Any] | None:
         """The ``qa`` block: the call checked against the rule book that fits it (None if none fits)."""

@@ -183,6 +183,8 @@ def train(
     from models.corpus import load_corpus
     from models.crossval import cross_validate
     from models.evaluate import summary_lines
+    from models.outcome import save_outcome
+    from models.risk import save_risk
     from models.store import new_version, save_model
     from models.trained import fit_scorer
     from nlp.taxonomy import TaxonomyError, load_taxonomy
@@ -211,8 +213,140 @@ def train(
                 typer.echo("\n".join(summary_lines(metrics["trained_cv_own_transcripts"], per_code=False)))
     scorer = fit_scorer([call_text(c.conversation) for c in calls], [c.labels for c in calls], tax,
                         version=new_version())
+    outcome_model = _train_outcome(calls, cv, info)
+    risk_info = _train_risk(scorer, calls, cv, outcome_model)
+    risk_model = risk_info.pop("_model") if risk_info else None
+    if risk_info:
+        info["complaint_risk"] = risk_info
     folder = save_model(scorer, out, info=info)
+    if risk_model is not None:
+        save_risk(risk_model, folder)
+    if outcome_model is not None:
+        save_outcome(outcome_model, folder)
     typer.echo(f"model {scorer.version} trained on {len(calls)} calls, saved to {folder.resolve()}")
+
+
+def _train_outcome(calls, cv: int, info: dict):
+    """Fit the call-outcome model (how each call ended) when the labels carry ``outcome``,
+    recording its cross-validated accuracy in ``info``; None when they do not."""
+    from models.outcome import cross_validate_outcome, fit_outcome, outcome_examples
+
+    labelled = [c for c in calls if c.labels.get("outcome")]
+    if not labelled:
+        typer.echo("call outcome: no labels.outcome in the corpus; the cue rules stay in use")
+        return None
+    if cv:
+        figures = cross_validate_outcome(labelled, folds=cv)
+        info["outcome_cross_validation"] = figures
+        for direction, m in figures.items():
+            typer.echo(f"call outcome, {direction} ({m['calls']} calls): accuracy {m['trained_cv']['accuracy']:.3f} "
+                       f"learnt (CV), {m['untrained']['accuracy']:.3f} cue rules")
+    return fit_outcome(*outcome_examples(labelled))
+
+
+def _train_risk(scorer, calls, cv: int, outcome_model=None) -> dict | None:
+    """Fit the complaint-risk weights on analyses of the labelled calls (printing CV figures);
+    None when the labels have no ``complained_later`` of both kinds."""
+    from api.analysis import Analyzer
+    from models.crossval import cross_validate_risk
+    from models.outcome import load_outcome_cues
+    from models.risk import fit_risk
+    from qa_rules.loader import default_rulebooks
+
+    labelled = [c for c in calls if "complained_later" in c.labels]
+    complained = [bool(c.labels["complained_later"]) for c in labelled]
+    if len(set(complained)) < 2:
+        typer.echo("complaint risk: no calls labelled both ways with complained_later; default weights kept")
+        return None
+    analyzer = Analyzer(scorer, rulebooks=default_rulebooks(), outcome=outcome_model or load_outcome_cues())
+    analyses = [analyzer.analyze(c.conversation) for c in labelled]
+    info: dict = {"calls": len(labelled), "complaints": sum(complained)}
+    if cv:
+        figures = cross_validate_risk(analyses, complained, folds=cv)
+        info["cross_validation"] = figures
+        for name, label in (("default", "default weights"), ("trained_cv", "learnt weights, CV")):
+            if name in figures:
+                m = figures[name]
+                typer.echo(f"complaint risk ({label}): ROC AUC {m['roc_auc']}, precision in top 10% "
+                           f"{m['precision_top10']} ({m['complaints']} of {m['calls']} complained)")
+    info["_model"] = fit_risk(analyses, complained)
+    return info
+
+
+@app.command()
+def report(
+    name: Annotated[str, typer.Argument(help="voice, handle-time, script-map, risk, leads, competitors, ivr, or all.")],
+    calls: Annotated[Path, typer.Option(help="Folder of <call_id>.analysis.json (from `callscope analyze`).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the report files.")] = Path("out/reports"),
+    date: Annotated[str | None, typer.Option(help="Day (YYYY-MM-DD) of the lists; last day of the voice period "
+                                                  "(default: the latest day in the data).")] = None,
+    dnd: Annotated[Path | None, typer.Option(help="Do-not-disturb rules for the lead list (YAML).")] = None,
+    models: Annotated[Path | None, typer.Option(help="Model folder whose complaint-risk weights score analyses "
+                                                      "that have none (default: bundled).")] = None,
+) -> None:
+    """Build reports over a folder of analyses: JSON, CSV (XLSX for lists) and an HTML chart page each."""
+    _write_reports(name, calls, out, date, {"dnd": dnd, "models": models})
+
+
+@app.command()
+def risk(
+    calls: Annotated[Path, typer.Option(help="Folder of <call_id>.analysis.json (from `callscope analyze`).")],
+    date: Annotated[str | None, typer.Option(help="Day (YYYY-MM-DD); default: the latest day in the data.")] = None,
+    top: Annotated[int | None, typer.Option(help="How many customers to list (default: risk.yaml top_n).")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the list files.")] = Path("out/reports"),
+    models: Annotated[Path | None, typer.Option(help="Model folder (default: bundled).")] = None,
+) -> None:
+    """The day's top-risk complaint list: customer, call, score, drivers, suggested action."""
+    rows = _write_reports("risk", calls, out, date, {"top": top, "models": models})
+    for row in rows.get("risk", [])[:top or 10]:
+        typer.echo(f"{row['rank']:>3}. {row['customer_id']:<12} {row['call_id']:<16} {row['score']:.2f}  "
+                   f"{'; '.join(row['drivers'])}  -> {row['action']}")
+
+
+def _write_reports(name: str, calls_dir: Path, out: Path, day_text: str | None, options: dict) -> dict:
+    """Load analyses, build the named reports (or all), write them; returns each report's first table rows."""
+    import time
+    from datetime import date as date_type
+
+    from api.reports import report_builders, write_report
+    from models.insights.calls import load_calls
+    from models.risk import RiskError, load_risk
+    from models.store import DEFAULT_MODEL
+
+    builders = report_builders()
+    names = list(builders) if name == "all" else [name]
+    if names[0] not in builders:
+        _fail(f"unknown report {name!r}; choose from {', '.join(builders)} or all")
+    if not calls_dir.is_dir():
+        _fail(f"{calls_dir}: not a folder of analyses")
+    try:
+        day = date_type.fromisoformat(day_text) if day_text else None
+    except ValueError:
+        _fail(f"--date {day_text!r} is not a date like 2026-10-31")
+    started = time.perf_counter()
+    records, problems = load_calls(calls_dir)
+    for path, reason in problems:
+        typer.echo(f"skipped {path}: {reason}", err=True)
+    if not records:
+        _fail(f"{calls_dir}: no readable *.analysis.json")
+    try:
+        options["risk_model"] = load_risk(options.pop("models", None) or DEFAULT_MODEL)
+    except RiskError as exc:
+        _fail(str(exc))
+    first_rows = {}
+    for report_name in names:
+        try:
+            built = builders[report_name](records, day, options)
+        except ValueError as exc:  # a bad settings or rules file: named in the message
+            _fail(f"{report_name}: {exc}")
+        paths = write_report(built, out)
+        first_rows[report_name] = built.tables[0].rows if built.tables else []
+        typer.echo(f"{report_name}: {built.title} -> {', '.join(p.name for p in paths)}")
+    typer.echo(f"{len(names)} report(s) from {len(records)} calls in {time.perf_counter() - started:.1f} s; "
+               f"output in {out.resolve()}")
+    if problems:
+        raise typer.Exit(1)
+    return first_rows
 
 
 qa_app = typer.Typer(help="Quality-inspection rule books.", no_args_is_help=True)
