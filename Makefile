@@ -7,7 +7,7 @@ OUT ?= out/demo
 
 CORPUS ?= ../shared/corpus/calls
 
-.PHONY: run test setup bench bench-nlp model eval clean
+.PHONY: run test setup bench bench-nlp bench-reports model eval clean
 
 $(BIN)/callscope: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -20,7 +20,9 @@ setup: $(BIN)/callscope
 run: setup
 	$(BIN)/callscope transcribe demo/calls --out $(OUT)
 	$(BIN)/callscope analyze $(OUT) --out $(OUT)
-	@echo "Transcripts (<call_id>.json) and analyses (<call_id>.analysis.json) of the demo calls are in $(OUT)/"
+	$(BIN)/callscope report all --calls $(OUT) --out $(OUT)/reports
+	@echo "Transcripts (<call_id>.json) and analyses (<call_id>.analysis.json) of the demo calls are in $(OUT)/,"
+	@echo "reports (CSV, JSON, XLSX, HTML charts: open $(OUT)/reports/*.html in a browser) in $(OUT)/reports/"
 
 test: setup
 	$(BIN)/python -m pytest
@@ -30,6 +32,9 @@ bench: setup
 
 bench-nlp: setup
 	$(BIN)/python benchmarks/nlp_speed.py
+
+bench-reports: setup
+	$(BIN)/python benchmarks/reports.py
 
 # retrain the bundled default model on the labelled corpus, printing cross-validated figures
 model: setup

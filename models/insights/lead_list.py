@@ -382,7 +382,7 @@ def leads_per_product_chart(kept: list[dict[str, Any]], held: list[dict[str, Any
     products = sorted(counts, key=lambda p: (-sum(counts[p]), p))[:CHART_PRODUCTS]
     option = {
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
-        "legend": {"data": ["可外呼 kept", "免打扰 suppressed"]},
+        "legend": {"data": ["可外呼 kept", "免打扰 suppressed"], "top": 0},
         "grid": {"left": 120, "right": 30, "top": 40, "bottom": 30},
         "xAxis": {"type": "value", "name": "线索数", "minInterval": 1},
         "yAxis": {"type": "category", "data": products, "inverse": True},
