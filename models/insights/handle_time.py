@@ -202,7 +202,9 @@ def agents_chart(rows: list[dict[str, Any]], conf: dict[str, Any]) -> Chart:
     shown.sort(key=lambda r: -r["ratio"])
     lines = [{"xAxis": 1.0, "name": "同组"}, {"xAxis": conf["efficient_ratio"], "name": "高效线"},
              {"xAxis": conf["slow_ratio"], "name": "低效线"}]
-    return Chart("坐席 vs 同原因其他坐席：中位时长倍数", {
+    title = (f"坐席 vs 同原因其他坐席：中位时长倍数（虚线：高效线 {conf['efficient_ratio']} / 同组 1.0 / "
+             f"低效线 {conf['slow_ratio']}）")
+    return Chart(title, {
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
         "grid": {"left": 10, "right": 40, "top": 40, "bottom": 40, "containLabel": True},
         "xAxis": {"type": "value", "name": "坐席中位时长 ÷ 其他坐席中位时长", "nameLocation": "middle", "nameGap": 26},
@@ -212,7 +214,7 @@ def agents_chart(rows: list[dict[str, Any]], conf: dict[str, Any]) -> Chart:
                     "data": [{"value": r["ratio"], "itemStyle": {"color": LABEL_COLOURS[r["label"]]}} for r in shown],
                     "label": {"show": True, "position": "right"},
                     "markLine": {"symbol": "none", "lineStyle": {"type": "dashed"}, "data": lines,  # start: top (inverse y)
-                                 "label": {"position": "start", "formatter": "{b} {c}"}}}],
+                                 "label": {"show": False}}}],
     }, height=max(260, 80 + 32 * len(shown)))
 
 
