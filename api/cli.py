@@ -349,6 +349,54 @@ def _write_reports(name: str, calls_dir: Path, out: Path, day_text: str | None, 
     return first_rows
 
 
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    data: Annotated[Path | None, typer.Option(help="Folder for the database file and uploads "
+                                                    "(default ./callscope-data).")] = None,
+    db: Annotated[str | None, typer.Option(help="Database URL (default: SQLite in --data; "
+                                                "postgresql+psycopg://... for production).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Pipeline worker processes (default 1).")] = None,
+    demo: Annotated[bool, typer.Option(help="Load the bundled demo calls on start.")] = False,
+) -> None:
+    """Run the Callscope service (REST API, agent assist, job workers) until stopped."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.config import config_from_env
+
+    config = config_from_env().with_(host=host, port=port, data_dir=data, db_url=db, workers=workers)
+    application = create_app(config)
+    _bootstrap_admin(application, config)
+    if demo:
+        _load_demo(application, config)
+    typer.echo(f"Callscope is serving at http://{config.host}:{config.port}/  (API docs: /docs)")
+    uvicorn.run(application, host=config.host, port=config.port, log_level="warning")
+
+
+def _bootstrap_admin(application, config) -> None:
+    """Make sure an admin token exists: CALLSCOPE_ADMIN_TOKEN if set, else a new one printed once."""
+    from sqlalchemy import select
+
+    from api.storage.models import ApiToken
+    from api.storage.tokens import create_token, find_token
+
+    with application.state.db.session() as session:
+        if config.admin_token:
+            if find_token(session, config.admin_token) is None:
+                create_token(session, f"admin-{len(config.admin_token)}-{config.admin_token[:4]}", "admin",
+                             secret=config.admin_token)
+            return
+        if session.scalar(select(ApiToken).where(ApiToken.role == "admin", ApiToken.active)) is None:
+            secret = create_token(session, "admin", "admin")
+            typer.echo(f"admin API token (shown once): {secret}")
+
+
+def _load_demo(application, config) -> None:
+    """Queue the bundled demo calls (to be written with the upload jobs)."""
+
+
 qa_app = typer.Typer(help="Quality-inspection rule books.", no_args_is_help=True)
 app.add_typer(qa_app, name="qa")
 

@@ -1,0 +1,5 @@
+"""Routes: assist (to be written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: config_files (to be written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

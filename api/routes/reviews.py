@@ -1,0 +1,5 @@
+"""Routes: reviews (to be written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: uploads (to be written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
