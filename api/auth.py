@@ -7,6 +7,7 @@ agents are limited to their own calls by ``can_see_call``; PII is shown only wit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, WebSocket, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -43,7 +44,7 @@ def principal_for(request_app, secret: str | None) -> Principal | None:
 
 
 def current_principal(request: Request,
-                      credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
+                      credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
     """The authenticated caller; 401 without a valid token."""
     who = principal_for(request.app, credentials.credentials if credentials else None)
     if who is None:
@@ -64,9 +65,18 @@ def websocket_principal(websocket: WebSocket) -> Principal | None:
 def require(*roles: str):
     """A dependency admitting the given roles (and admin); 403 for the others."""
 
-    def check(who: Principal = Depends(current_principal)) -> Principal:
+    def check(who: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if who.role != "admin" and who.role not in roles:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {who.role!r} may not do this")
         return who
 
     return check
+
+
+Caller = Annotated[Principal, Depends(current_principal)]
+"""Any authenticated caller: ``def route(who: Caller)``."""
+
+
+def allowed(*roles: str):
+    """The type of a caller with one of ``roles`` (or admin): ``def route(who: allowed("qa"))``."""
+    return Annotated[Principal, Depends(require(*roles))]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from api.auth import Principal, current_principal, require
+from api.auth import Caller, allowed
 from api.schemas.admin import AuditOut, TokenIn, TokenOut, WhoAmI
 from api.storage.audit import record
 from api.storage.models import AuditEntry
@@ -22,13 +22,13 @@ def health() -> dict[str, str]:
 
 
 @router.get("/api/me", response_model=WhoAmI)
-def whoami(who: Principal = Depends(current_principal)) -> WhoAmI:
+def whoami(who: Caller) -> WhoAmI:
     """The caller's token name and role."""
     return WhoAmI(name=who.name, role=who.role, agent_id=who.agent_id, senior=who.senior, see_pii=who.see_pii)
 
 
 @router.post("/api/tokens", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
-def new_token(body: TokenIn, request: Request, who: Principal = Depends(require("admin"))) -> TokenOut:
+def new_token(body: TokenIn, request: Request, who: allowed("admin")) -> TokenOut:
     """Create an API token; its secret is returned only this once."""
     try:
         with request.app.state.db.session() as session:
@@ -43,7 +43,7 @@ def new_token(body: TokenIn, request: Request, who: Principal = Depends(require(
 
 
 @router.get("/api/audit", response_model=list[AuditOut])
-def audit_log(request: Request, limit: int = 100, who: Principal = Depends(require("admin"))) -> list[AuditOut]:
+def audit_log(request: Request, who: allowed("admin"), limit: int = 100) -> list[AuditOut]:
     """The newest audit entries."""
     limit = max(1, min(limit, 1000))
     with request.app.state.db.session() as session:
