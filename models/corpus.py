@@ -39,7 +39,7 @@ def load_corpus(folder: str | Path, taxonomy: Taxonomy) -> list[LabelledCall]:
             raise ValueError(f"{path}: {exc}") from None
         labels = data.get("labels")
         if not isinstance(labels, dict):
-            raise ValueError(f"{path}: no 'labels' block; a training or evaluation corpus needs labels")  # noqa: TRY004
+            raise ValueError(f"{path}: no 'labels' block; a training or evaluation corpus needs labels")
         check_labels(labels, taxonomy, str(path))
         calls.append(LabelledCall(conversation, labels, path))
     if not calls:

@@ -98,7 +98,7 @@ def load_outcome_cues(path: str | None = None) -> OutcomeCues:
         raise ValueError(f"{source}: cannot read outcome cues ({exc})") from None
     if not isinstance(raw, dict):
         # a bad data file is a ValueError throughout, whatever is wrong with it
-        raise ValueError(f"{source}: expected a mapping with window, inbound and outbound")  # noqa: TRY004
+        raise ValueError(f"{source}: expected a mapping with window, inbound and outbound")
     window = _positive_int(raw.get("window", 6), f"{source}: window")
     unknown = set(raw) - {"window", *LABELS}
     if unknown:
@@ -109,7 +109,7 @@ def load_outcome_cues(path: str | None = None) -> OutcomeCues:
         where = f"{source}: {direction}"
         entry = raw.get(direction)
         if not isinstance(entry, dict):
-            raise ValueError(f"{where}: missing, or not a mapping of default and labels")  # noqa: TRY004
+            raise ValueError(f"{where}: missing, or not a mapping of default and labels")
         defaults[direction] = entry.get("default")
         if defaults[direction] not in labels:
             raise ValueError(f"{where}.default: {defaults[direction]!r} is not one of the {direction} outcomes "
@@ -122,7 +122,7 @@ def load_outcome_cues(path: str | None = None) -> OutcomeCues:
                 raise ValueError(f"{where}.{label}: {label!r} is not one of the {direction} outcomes "
                                  f"({', '.join(labels)})")
             if not isinstance(items, list):
-                raise ValueError(f"{where}.{label}: expected a list of cue groups")  # noqa: TRY004
+                raise ValueError(f"{where}.{label}: expected a list of cue groups")
             found += [_group(label, item, window, f"{where}.{label}[{i}]") for i, item in enumerate(items)]
         groups[direction] = tuple(found)
     return OutcomeCues(defaults, groups, source)
@@ -140,7 +140,7 @@ def _group(label: str, item: Any, window: int, where: str) -> CueGroup:
         raise ValueError(f"{where}.role: {role!r} is not one of {', '.join(ROLES)}")
     weight = item.get("weight", 1.0)
     if isinstance(weight, bool) or not isinstance(weight, int | float):
-        raise ValueError(f"{where}.weight: {weight!r} is not a number")  # noqa: TRY004
+        raise ValueError(f"{where}.weight: {weight!r} is not a number")
     patterns = tuple(_cue(cue, f"{where}.cues[{i}]") for i, cue in enumerate(item["cues"]))
     return CueGroup(label, role, float(weight), _positive_int(item.get("window", window), f"{where}.window"),
                     patterns)

@@ -109,7 +109,7 @@ def _transcribe_one(path, target, transcriber, options, report: BatchReport) -> 
     except AudioError as exc:
         report.failed.append((path, exc.reason))
         return
-    except Exception as exc:  # one broken call must not sink the batch; the reason is kept
+    except Exception as exc:  # noqa: BLE001 - one broken call must not sink the batch; the reason is kept
         report.failed.append((path, f"{type(exc).__name__}: {exc}"))
         return
     write_json(target, conversation.to_dict())

@@ -9,6 +9,7 @@ than they started scores high, a naturally loud speaker does not.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -71,7 +72,7 @@ def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 def _gaps(speech: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """Stretches between speech within the call (before the first word counts as ringing, not dead air)."""
-    return [(a[1], b[0]) for a, b in zip(speech, speech[1:]) if b[0] > a[1]]
+    return [(a[1], b[0]) for a, b in pairwise(speech) if b[0] > a[1]]
 
 
 def _overlaps(agent, customer, min_s: float) -> list[Span]:

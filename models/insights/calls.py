@@ -94,7 +94,7 @@ class CallRecord:
 def record_from_analysis(data: dict[str, Any]) -> CallRecord:
     """A ``CallRecord`` from one analysis dict; raises ``ValueError`` naming a bad field."""
     if not isinstance(data, dict) or not isinstance(data.get("call_id"), str):
-        raise ValueError("not an analysis: field 'call_id' is missing")  # noqa: TRY004 - reported per file
+        raise ValueError("not an analysis: field 'call_id' is missing")
     started = data.get("started_at")
     when = None
     if started is not None:

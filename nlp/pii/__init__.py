@@ -41,7 +41,7 @@ class Operator:
             if want is None:
                 raise ValueError(f"unknown parameter {key!r} for operator {self.name!r}")
             if not isinstance(value, want) or isinstance(value, bool):
-                raise ValueError(  # noqa: TRY004 (a bad data file is a ValueError, like the rest)
+                raise ValueError(
                     f"parameter {key!r} of operator {self.name!r} must be {want.__name__}")
 
     def operate(self, text: str, params: dict[str, Any]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from speech.audio import Audio, load_audio
@@ -22,7 +24,7 @@ def test_stereo_call_gives_timed_roles_in_time_order(transcriber, short_stereo):
         assert got.start == pytest.approx(want["start"], abs=0.4)
         assert got.end == pytest.approx(want["end"], abs=0.4)
         assert 0.0 < got.confidence <= 1.0
-    assert all(a.start <= b.start for a, b in zip(turns, turns[1:]))
+    assert all(a.start <= b.start for a, b in pairwise(turns))
     assert "中国移动" in turns[0].text
     assert cer("".join(t["text"] for t in truth), "".join(t.text for t in turns)) < 0.15
     assert conversation.transcription["roles_method"] == "stereo-channel"
