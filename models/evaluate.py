@@ -182,9 +182,10 @@ def summary_lines(metrics: dict[str, Any], *, per_code: bool = True) -> list[str
         + (f"{c['dimension_accuracy']:.3f}" if c["dimension_accuracy"] is not None else "n/a"),
         (f"lead (any)     P {lead['any']['precision']:.3f}  R {lead['any']['recall']:.3f}  "
          f"F1 {lead['any']['f1']:.3f}  4-level accuracy {lead['intent_accuracy']:.3f}"),
-        (f"qa violations  micro-F1 {metrics['qa']['micro']['f1']:.3f}  macro-F1 {metrics['qa']['macro_f1']:.3f}"
-         "  (codes in labels or findings)"),
     ]
+    if metrics.get("qa") is not None:
+        lines.append(f"qa violations  micro-F1 {metrics['qa']['micro']['f1']:.3f}  "
+                     f"macro-F1 {metrics['qa']['macro_f1']:.3f}  (codes in labels or findings)")
     risk = metrics.get("complaint_risk") or {}
     if risk.get("calls"):
         auc = f"{risk['roc_auc']:.3f}" if risk["roc_auc"] is not None else "n/a"
@@ -195,6 +196,8 @@ def summary_lines(metrics: dict[str, Any], *, per_code: bool = True) -> list[str
         lines.append(f"outcome        accuracy {outcome['accuracy']:.3f} ({outcome['calls']} calls predicted)")
     if per_code:
         for task in ("reasons", "script_points", "competitors", "qa"):
+            if metrics.get(task) is None:
+                continue
             lines += ["", f"{task}: {'code':<24}{'P':>7}{'R':>7}{'F1':>7}{'gold':>6}{'pred':>6}"]
             for code, row in metrics[task]["per_code"].items():
                 lines.append(f"{'':<{len(task) + 2}}{code:<24}{row['precision']:>7.3f}{row['recall']:>7.3f}"
