@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
 from api.config import ServiceConfig
 from api.storage.session import Database, upgrade_database
@@ -43,9 +46,41 @@ def create_app(config: ServiceConfig, *, start_workers: bool = True) -> FastAPI:
     app = FastAPI(title="Callscope", version="0.1.0", lifespan=lifespan,
                   description="Offline conversation intelligence for Mandarin contact centres: uploads, "
                               "jobs, calls, QA review and appeal, reports, agent assist.")
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DataError, _data_error)
     app.state.config = config
     app.state.db = db
     app.state.runner = None
     for module in (admin, uploads, calls, reports, reviews, config_files, assist):
         app.include_router(module.router)
     return app
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 naming each bad field. FastAPI's own handler echoes the input back, which fails (a 500)
+    when the input holds a lone surrogate or NaN; here every echoed value is made JSON-safe first."""
+    return JSONResponse(status_code=422, content={"detail": _json_safe(exc.errors())})
+
+
+async def _data_error(request: Request, exc: DataError) -> JSONResponse:
+    """422 for input the database refuses to store or compare (PostgreSQL rejects NUL characters in
+    text and integers beyond 64 bits): the caller's input is at fault, not the service."""
+    reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "value out of range"
+    return JSONResponse(status_code=422, content={"detail": f"input the database cannot take: {_json_safe(reason)}"})
+
+
+def _json_safe(value):
+    """``value`` with strings that cannot be encoded escaped, and non-finite floats as strings."""
+    import math
+
+    if isinstance(value, dict):
+        return {str(_json_safe(k)): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return _json_safe(str(value))

@@ -100,3 +100,39 @@ def server(tmp_path_factory) -> Server:
     s.start()
     yield s
     s.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server for the whole test session (skipped, saying why, if not installed)."""
+    from tests.service.postgres import PostgresServer
+
+    server = PostgresServer.available()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres) -> str:
+    """URL of the ``callscope`` database on the session's PostgreSQL server (empty until migrated)."""
+    return postgres.database("callscope")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_db_url(request, tmp_path) -> str:
+    """URL of a new, empty database of each kind: an SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'callscope.db'}"
+    postgres = request.getfixturevalue("postgres")
+    return postgres.database(f"t_{os.getpid()}_{time.monotonic_ns()}")
+
+
+@pytest.fixture(scope="module")
+def pg_server(tmp_path_factory, postgres) -> Server:
+    """One real `callscope serve` per test module on a fresh PostgreSQL database."""
+    s = Server(tmp_path_factory.mktemp("service-pg") / "data",
+               db_url=postgres.database(f"serve_{os.getpid()}_{time.monotonic_ns()}"))
+    s.start()
+    yield s
+    s.stop()
