@@ -1,4 +1,4 @@
-# Two commands for a newcomer: `make run` (set up, then transcribe the bundled demo calls)
+# Two commands for a newcomer: `make run` (set up, then serve with the bundled demo calls)
 # and `make test` (set up, then run the test suite). Both create .venv on first use.
 PY ?= python3.11
 VENV := .venv
@@ -7,7 +7,7 @@ OUT ?= out/demo
 
 CORPUS ?= ../shared/corpus/calls
 
-.PHONY: run test setup bench bench-nlp bench-reports model eval clean
+.PHONY: run demo-batch test setup bench bench-nlp bench-reports model eval clean
 
 $(BIN)/callscope: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -17,7 +17,12 @@ $(BIN)/callscope: pyproject.toml
 
 setup: $(BIN)/callscope
 
+# the service on SQLite (out/service/callscope.db) with the demo calls queued; Ctrl-C stops it
 run: setup
+	$(BIN)/callscope serve --demo --data out/service
+
+# the batch path without the service: transcribe, analyse and report on the demo calls
+demo-batch: setup
 	$(BIN)/callscope transcribe demo/calls --out $(OUT)
 	$(BIN)/callscope analyze $(OUT) --out $(OUT)
 	$(BIN)/callscope report all --calls $(OUT) --out $(OUT)/reports
