@@ -90,7 +90,13 @@ def analyze(
     lexicon: Annotated[Path | None, typer.Option(help="Domain lexicon file.")] = None,
     transcribe: Annotated[bool, typer.Option("--transcribe", help="Transcribe recordings even where a transcript lies beside them.")] = False,
     model: Annotated[Path | None, typer.Option(help="CTranslate2 Whisper folder, for recordings.")] = None,
-    threads: Annotated[int, typer.Option(help="CPU threads for Whisper (0: all cores).")] = 0,
+    threads: Annotated[int, typer.Option(help="CPU threads for Whisper (0: all cores; with --engine ray, "
+                                              "0 means 1 per worker).")] = 0,
+    engine: Annotated[str, typer.Option(help="local: in this process; ray: spread over Ray workers.")] = "local",
+    address: Annotated[str | None, typer.Option(help="Ray cluster address host:port for --engine ray "
+                                                     "(default: start a Ray on this machine).")] = None,
+    ray_workers: Annotated[int, typer.Option(help="Ray workers, each holding its own models "
+                                                  "(0: one per CPU of the cluster; this machine: all cores).")] = 0,
 ) -> None:
     """Find reasons, script points, competitors, leads, sentiment and PII in calls."""
     from api.analysis import Analyzer, analysis_inputs, analyze_paths
@@ -108,6 +114,14 @@ def analyze(
         typer.echo(f"skipped {path}: {reason}", err=True)
     if not inputs:
         _fail("nothing to analyse in the given paths (transcript .json files or recordings)")
+    if engine not in ("local", "ray"):
+        _fail(f"--engine must be local or ray, got {engine!r}")
+    if engine == "ray":
+        report = _analyze_on_ray(inputs, out, address, ray_workers, {
+            "taxonomy": taxonomy, "models": models, "lexicon": lexicon, "untrained": untrained,
+            "rulebooks": rulebook, "whisper_model": model, "threads": threads or 1})
+        _analyze_summary(report, problems, out)
+        return
 
     def transcriber():
         from speech.lexicon import load_lexicon
@@ -119,6 +133,32 @@ def analyze(
     with _progress(len(inputs), "analysing") as bar:
         report = analyze_paths(inputs, analyzer, out, transcriber_factory=transcriber,
                                on_progress=lambda path, rep: (bar.set_postfix_str(f"last: {path.name}"), bar.update(1)))
+    _analyze_summary(report, problems, out)
+
+
+def _analyze_on_ray(inputs: list[Path], out: Path, address: str | None, workers: int, options: dict):
+    """`analyze --engine ray`: inputs fanned out to Ray workers, analyses written here as they come."""
+    from api.jobs.ray_engine import RayEngineError, RayExecutor, analysis_settings, analyze_paths_ray
+
+    if address is None and workers <= 0:
+        import os
+
+        workers = os.cpu_count() or 1
+    try:
+        executor = RayExecutor(address, workers)
+    except RayEngineError as exc:
+        _fail(str(exc))
+    try:
+        with _progress(len(inputs), f"analysing on {executor.workers} Ray workers") as bar:
+            return analyze_paths_ray(inputs, analysis_settings(**options), out, executor,
+                                     on_progress=lambda path, rep: (bar.set_postfix_str(f"last: {path.name}"),
+                                                                    bar.update(1)))
+    finally:
+        executor.shutdown()
+
+
+def _analyze_summary(report, problems: list, out: Path) -> None:
+    """Print failures and the one-line summary of an analyze run; exit 1 if anything failed."""
     for path, reason in report.failed:
         typer.echo(f"FAILED {path}: {reason}", err=True)
     rate = len(report.written) / report.seconds if report.seconds else 0.0
@@ -376,7 +416,8 @@ def serve(
 
 
 def _bootstrap_admin(application, config) -> None:
-    """Make sure an admin token exists: CALLSCOPE_ADMIN_TOKEN if set, else a new one printed once."""
+    """Make sure an admin token exists: CALLSCOPE_ADMIN_TOKEN if set, else a new one, printed and kept
+    in ``<data>/admin-token.txt`` (readable by the owner only) so a restarted service can say where it is."""
     from sqlalchemy import select
 
     from api.storage.models import ApiToken
@@ -388,13 +429,41 @@ def _bootstrap_admin(application, config) -> None:
                 create_token(session, f"admin-{len(config.admin_token)}-{config.admin_token[:4]}", "admin",
                              secret=config.admin_token)
             return
+        kept = config.data_dir / "admin-token.txt"
         if session.scalar(select(ApiToken).where(ApiToken.role == "admin", ApiToken.active)) is None:
             secret = create_token(session, "admin", "admin")
-            typer.echo(f"admin API token (shown once): {secret}")
+            kept.write_text(secret + "\n", encoding="utf-8")
+            kept.chmod(0o600)
+            typer.echo(f"admin API token: {secret}  (kept in {kept.resolve()})")
+        elif kept.is_file():
+            typer.echo(f"admin API token: in {kept.resolve()}")
 
 
 def _load_demo(application, config) -> None:
-    """Queue the bundled demo calls (to be written with the upload jobs)."""
+    """Queue the bundled demo calls (demo/calls) as upload jobs the workers then analyse.
+
+    Each ``<call_id>.json`` transcript is queued as a transcript job (fast: no transcription at
+    start-up) with its ``.mp3`` kept as the call's audio, both copied into the upload folder. Jobs
+    are keyed by content hash, so starting with --demo again queues nothing twice.
+    """
+    from api.jobs.intake import enqueue_path
+
+    folder = Path(__file__).resolve().parents[1] / "demo" / "calls"
+    transcripts = sorted(p for p in folder.glob("*.json") if not p.name.endswith(".analysis.json"))
+    if not transcripts:
+        typer.echo(f"warning: no demo calls in {folder}", err=True)
+        return
+    queued = 0
+    for path in transcripts:
+        audio = path.with_suffix(".mp3")
+        try:
+            _, duplicate = enqueue_path(application.state.db, config, path, actor="demo", batch="demo",
+                                        audio=audio if audio.is_file() else None)
+        except (ValueError, OSError) as exc:
+            typer.echo(f"warning: demo call not loaded: {exc}", err=True)
+            continue
+        queued += not duplicate
+    typer.echo(f"demo: {queued} call(s) queued, {len(transcripts) - queued} already loaded or skipped")
 
 
 qa_app = typer.Typer(help="Quality-inspection rule books.", no_args_is_help=True)
