@@ -8,6 +8,7 @@ Routes live in ``api/routes/`` (one module per area), request and response shape
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +17,9 @@ from sqlalchemy.exc import DataError
 
 from api.config import ServiceConfig
 from api.storage.session import Database, upgrade_database
+
+
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 def create_app(config: ServiceConfig, *, start_workers: bool = True) -> FastAPI:
@@ -53,6 +57,14 @@ def create_app(config: ServiceConfig, *, start_workers: bool = True) -> FastAPI:
     app.state.runner = None
     for module in (admin, uploads, calls, reports, reviews, config_files, assist):
         app.include_router(module.router)
+    from fastapi.responses import RedirectResponse
+    from fastapi.staticfiles import StaticFiles
+
+    from api.web import pages
+
+    app.include_router(pages.router)
+    app.add_exception_handler(pages.LoginRequired, lambda request, exc: RedirectResponse("/login", status_code=303))
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app
 
 

@@ -45,8 +45,9 @@ def principal_for(request_app, secret: str | None) -> Principal | None:
 
 def current_principal(request: Request,
                       credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
-    """The authenticated caller; 401 without a valid token."""
-    who = principal_for(request.app, credentials.credentials if credentials else None)
+    """The authenticated caller (bearer token, or the pages' session cookie); 401 without a valid token."""
+    secret = credentials.credentials if credentials else request.cookies.get("callscope_token")
+    who = principal_for(request.app, secret)
     if who is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or unknown API token",
                             headers={"WWW-Authenticate": "Bearer"})
