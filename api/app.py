@@ -18,7 +18,6 @@ from sqlalchemy.exc import DataError
 from api.config import ServiceConfig
 from api.storage.session import Database, upgrade_database
 
-
 STATIC = Path(__file__).resolve().parent / "static"
 
 

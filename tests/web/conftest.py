@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.service.conftest import ADMIN, Server  # noqa: F401 - re-exported for web tests
+from tests.service.conftest import ADMIN, Server
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "out" / "screenshots"
