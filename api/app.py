@@ -39,6 +39,12 @@ def create_app(config: ServiceConfig, *, start_workers: bool = True) -> FastAPI:
             runner = JobRunner(config, db)
             runner.start()
         app.state.runner = runner
+        if start_workers:  # the first agent-assist session should not wait for the analyzer to load
+            import threading
+
+            from api.assist.resources import analyzer_for
+
+            threading.Thread(target=analyzer_for, args=(config,), name="assist-warmup", daemon=True).start()
         try:
             yield
         finally:
