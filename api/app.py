@@ -65,9 +65,10 @@ def create_app(config: ServiceConfig, *, start_workers: bool = True) -> FastAPI:
     from fastapi.responses import RedirectResponse
     from fastapi.staticfiles import StaticFiles
 
-    from api.web import pages
+    from api.web import calls_pages, insight_pages, pages
 
-    app.include_router(pages.router)
+    for module in (pages, calls_pages, insight_pages):
+        app.include_router(module.router)
     app.add_exception_handler(pages.LoginRequired, lambda request, exc: RedirectResponse("/login", status_code=303))
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app
