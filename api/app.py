@@ -45,6 +45,11 @@ def create_app(config: ServiceConfig, *, start_workers: bool = True) -> FastAPI:
             from api.assist.resources import analyzer_for
 
             threading.Thread(target=analyzer_for, args=(config,), name="assist-warmup", daemon=True).start()
+            # the first visitor of a dashboard should not wait seconds for its report (10,000 calls)
+            from api.web.insight_pages import warm
+
+            app.state.warm = False
+            threading.Thread(target=warm, args=(app,), name="report-warmup", daemon=True).start()
         try:
             yield
         finally:
@@ -60,6 +65,7 @@ def create_app(config: ServiceConfig, *, start_workers: bool = True) -> FastAPI:
     app.state.config = config
     app.state.db = db
     app.state.runner = None
+    app.state.warm = None  # report warm-up: None when not run, False while running, True when done
     for module in (admin, uploads, calls, reports, reviews, config_files, assist):
         app.include_router(module.router)
     from fastapi.responses import RedirectResponse

@@ -4,12 +4,14 @@ The calls are real analyses: the labelled corpus calls run through the bundled `
 N times over 30 days, 25 agents, 4 queues and N/2 customers with fresh call ids (as
 ``benchmarks/reports.py`` does), stored with ``api.storage.calls.save_analysis`` in an SQLite file.
 A real ``callscope serve`` then runs on that database and each page is fetched several times with
-the session cookie. The first fetch of a page is reported apart ("cold"): dashboards and lists build
-their report from every analysis of the window then and keep it until the stored data changes; the
-median is over the later fetches. The call list must page on the server: its page may hold at most
+the session cookie. The server builds the dashboards and lists in a background warm-up when it starts;
+the benchmark waits until ``GET /api/health`` says it is done (header ``X-Callscope-Warm: yes``; print
+how long it took) unless ``--no-wait``. The first fetch of a page is reported apart ("first") and must
+meet the target too: without the warm-up, dashboards and lists build their report from every analysis
+of the window then and keep it until the stored data changes; the median is over the later fetches. The call list must page on the server: its page may hold at most
 one page of calls whatever the total.
 
-Usage: python benchmarks/pages.py [--calls N] [--runs R] [--keep DIR]
+Usage: python benchmarks/pages.py [--calls N] [--runs R] [--keep DIR [--reuse]] [--no-wait]
 """
 
 from __future__ import annotations
@@ -86,6 +88,19 @@ def serve(data_dir: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("server did not start")
 
 
+def wait_warm(url: str, limit_s: float = 900) -> float | None:
+    """Seconds from now until the server's start-up report warm-up is done (None: no warm-up runs)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit_s:
+        state = httpx.get(f"{url}/api/health", timeout=5).headers.get("x-callscope-warm")
+        if state is None:
+            return None
+        if state == "yes":
+            return time.perf_counter() - started
+        time.sleep(0.5)
+    raise SystemExit(f"the warm-up did not finish in {limit_s:.0f} s")
+
+
 def timed(client: httpx.Client, path: str, runs: int) -> tuple[float, list[float], httpx.Response]:
     """(first fetch ms, later fetches ms, last response) of one page."""
     times, response = [], None
@@ -107,7 +122,9 @@ def stale_after_new_call(client: httpx.Client, data_dir: Path, call_id: str) -> 
 
     db = Database(f"sqlite:///{(data_dir / 'callscope.db').resolve()}")
     with db.session() as session:
-        save_analysis(session, {**session.get(Call, call_id).analysis, "call_id": "gen-new-00001"})
+        # a new id each run: with --reuse, re-saving the same id would not change what the pages see
+        new_id = f"gen-new-{time.time_ns()}"
+        save_analysis(session, {**session.get(Call, call_id).analysis, "call_id": new_id})
     print("\nafter one more call is stored (the data changed; the previous build is shown while rebuilt):")
     for path in ["/dashboards/voice", "/dashboards/handle-time", "/dashboards/script-map", "/dashboards/competitors",
                  "/dashboards/ivr", "/dashboards/qa", "/lists"]:
@@ -124,6 +141,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7, help="fetches per page after the first")
     parser.add_argument("--keep", type=Path, help="keep the data folder here (default: a temporary one)")
     parser.add_argument("--reuse", action="store_true", help="use the calls stored in --keep by an earlier run")
+    parser.add_argument("--no-wait", action="store_true",
+                        help="fetch the pages at once instead of waiting for the start-up warm-up")
     args = parser.parse_args()
 
     folder = args.keep or Path(tempfile.mkdtemp(prefix="callscope-pages-"))
@@ -142,19 +161,29 @@ def main() -> None:
              f"/calls/{one['call_id']}", "/dashboards/voice", "/dashboards/handle-time", "/dashboards/script-map",
              "/dashboards/competitors", "/dashboards/ivr", "/dashboards/qa", "/lists", "/rules",
              "/rules/book/bank_inbound"]
+    started = time.perf_counter()
     process, url = serve(folder / "data")
+    print(f"\nserver answering after {time.perf_counter() - started:.1f} s")
     try:
+        if not args.no_wait:
+            waited = wait_warm(url)
+            print("no start-up warm-up (X-Callscope-Warm absent)" if waited is None else
+                  f"start-up warm-up done {time.perf_counter() - started:.1f} s after the start "
+                  f"(waited {waited:.1f} s once the server answered)")
         with httpx.Client(base_url=url, cookies={"callscope_token": TOKEN}, timeout=300) as client:
-            print(f"\n{'page':42} {'cold ms':>9} {'median ms':>10} {'max ms':>8}  target {TARGET_MS:.0f} ms")
-            over = []
+            print(f"\n{'page':42} {'first ms':>9} {'median ms':>10} {'max ms':>8}  target {TARGET_MS:.0f} ms "
+                  f"(median; first)")
+            over, first_over = [], []
             for path in pages:
                 cold, later, response = timed(client, path, args.runs)
                 median = statistics.median(later)
                 verdict = "ok" if median <= TARGET_MS else "OVER"
-                cold_note = "" if cold <= TARGET_MS else "  (cold over)"
-                print(f"{path:42} {cold:9.0f} {median:10.0f} {max(later):8.0f}  {verdict}{cold_note}")
+                first_verdict = "ok" if cold <= TARGET_MS else "OVER"
+                print(f"{path:42} {cold:9.0f} {median:10.0f} {max(later):8.0f}  {verdict}; {first_verdict}")
                 if median > TARGET_MS:
                     over.append(path)
+                if cold > TARGET_MS:
+                    first_over.append(path)
                 if path == "/calls":
                     shown = set(re.findall(r'href="/calls/(gen-\d+)"', response.text))
                     paged = 0 < len(shown) <= PAGE_CALLS
@@ -163,6 +192,7 @@ def main() -> None:
                     if not paged:
                         over.append("/calls (not paged)")
             print("\npages over target (median):", ", ".join(over) if over else "none")
+            print("pages over target (first fetch):", ", ".join(first_over) if first_over else "none")
             stale_after_new_call(client, folder / "data", one["call_id"])
     finally:
         os.killpg(process.pid, signal.SIGTERM)

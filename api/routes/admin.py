@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -16,8 +16,12 @@ router = APIRouter(tags=["admin"])
 
 
 @router.get("/api/health")
-def health() -> dict[str, str]:
-    """Liveness: the service answers."""
+def health(request: Request, response: Response) -> dict[str, str]:
+    """Liveness: the service answers. The ``X-Callscope-Warm`` header says whether the dashboards and
+    lists built at start-up are ready (yes / no; absent when no warm-up runs)."""
+    warm = getattr(request.app.state, "warm", None)
+    if warm is not None:
+        response.headers["X-Callscope-Warm"] = "yes" if warm else "no"
     return {"status": "ok"}
 
 

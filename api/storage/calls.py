@@ -3,6 +3,7 @@ back: filtered, searched and paged lists, analyses for reports, and what a calle
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -153,16 +154,30 @@ def query_terms(q: str) -> list[str]:
 def _term_condition(session: Session, term: str):
     """Calls with a transcript word containing ``term`` (one character: that word exactly). Containing,
     not equal, because jieba does not always cut a transcript as it cuts the query (这个月话费 gives
-    月话费, so a search for 话费 must look inside words). The vocabulary is scanned once for the words
-    containing ``term``; the calls are then found through the term index."""
+    月话费, so a search for 话费 must look inside words). The words containing ``term`` are found among
+    the distinct words first (``vocabulary``: one index seek per distinct word, not a scan of every
+    row); the calls are then found through the term index by exact word."""
     if len(term) < 2:
         words: Any = [term]
     else:
-        containing = select(CallTerm.term).distinct().where(CallTerm.term.contains(term, autoescape=True))
+        vocabulary = _vocabulary()
+        containing = select(vocabulary.c.term).where(vocabulary.c.term.contains(term, autoescape=True))
         words = list(session.scalars(containing.limit(MAX_WORDS + 1)))
         if len(words) > MAX_WORDS:  # too many to pass as parameters: let the database run the scan inline
             words = containing.scalar_subquery()
     return Call.call_id.in_(select(CallTerm.call_id).where(CallTerm.term.in_(words)))
+
+
+def _vocabulary():
+    """The distinct words of ``call_terms`` as a recursive CTE (column ``term``) that walks the term
+    index from word to next word: a seek per distinct word instead of reading each of the millions of
+    (call, word) rows as ``SELECT DISTINCT`` does (10,000 calls: 7 ms instead of 100 ms). Works on
+    SQLite and PostgreSQL alike."""
+    first = select(func.min(CallTerm.term).label("term")).cte("vocabulary", recursive=True)
+    following = select(func.min(CallTerm.term)).where(CallTerm.term > first.c.term).scalar_subquery()
+    step = select(following.label("term")).where(first.c.term.is_not(None))
+    vocabulary = first.union_all(step)
+    return select(vocabulary.c.term).where(vocabulary.c.term.is_not(None)).subquery("words")
 
 
 def _tag_condition(kind: str, value: str | None = None):
@@ -298,6 +313,8 @@ def latest_day(session: Session, first: str | None = None, last: str | None = No
 # fields never scrubbed for PII values: ids and metadata reports group by (a masked id would split a group)
 METADATA = frozenset({"pii", "call_id", "agent_id", "customer_id", "started_at", "direction", "industry", "queue",
                       "model", "duration_s"})
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+PRUNE_DEPTH = 3  # levels of the analysis (from its fields down) where a part without PII is kept whole
 
 
 def mask_pii(analysis: dict[str, Any]) -> dict[str, Any]:
@@ -308,15 +325,29 @@ def mask_pii(analysis: dict[str, Any]) -> dict[str, Any]:
     values = sorted({(str(p["text"]), str(p.get("masked") or "*" * len(str(p["text"]))))
                      for p in spans if p.get("text")}, key=lambda pair: -len(pair[0]))
 
-    def scrub(value: Any) -> Any:
+    secrets = [secret for secret, _ in values]
+    # a part of the analysis whose JSON text holds no PII value has no string that does: it is kept as
+    # it is instead of walked (10,000 calls: seconds). Values JSON would escape are always walked.
+    prune = not any(ch in '"\\' or ord(ch) < 0x20 for secret in secrets for ch in secret)
+
+    def clean(value: Any) -> bool:
+        try:
+            text = _ENCODER.encode(value)
+        except (TypeError, ValueError, RecursionError):
+            return False
+        return not any(secret in text for secret in secrets)
+
+    def scrub(value: Any, depth: int = PRUNE_DEPTH) -> Any:
         if isinstance(value, str):
             for secret, masked in values:
                 value = value.replace(secret, masked)
             return value
+        if prune and depth > 0 and isinstance(value, list | dict) and clean(value):
+            return value
         if isinstance(value, list):
-            return [scrub(v) for v in value]
+            return [scrub(v, depth - 1) for v in value]
         if isinstance(value, dict):
-            return {k: scrub(v) for k, v in value.items()}
+            return {k: scrub(v, depth - 1) for k, v in value.items()}
         return value
 
     out = dict(analysis)

@@ -101,7 +101,7 @@ def build_script_map(calls: list[CallRecord], *, taxonomy: Taxonomy | None = Non
                   _transition_rows(outbound, base, names)),
             Table("typical_order", ["rank", "point", "name", "median_position", "share"], order),
             Table("phrasings", ["point", "name", "side", "sentence", "call_id", "turn", "score", "words"],
-                  [row for p in points for row in _phrasings(p["point"], decided, names)]),
+                  _all_phrasings(points, decided, names)),
             Table("sequences", ["call_id", "agent_id", "outcome", "side", "steps", "sequence"],
                   [{"call_id": c.record.call_id, "agent_id": c.record.agent_id, "outcome": c.record.outcome,
                     "side": c.side or "undecided", "steps": len(c.sequence), "sequence": " > ".join(c.sequence)}
@@ -201,13 +201,30 @@ class _Sentence:
     words: set[str]
 
 
-def _phrasings(point: str, decided: list[_Call], names: dict[str, str]) -> list[dict[str, Any]]:
+def _all_phrasings(points: list[dict[str, Any]], decided: list[_Call], names: dict[str, str]) -> list[dict[str, Any]]:
+    """The phrasings rows of every point, in the order of ``points``. Each call's agent sentences are
+    cut into words once (a sentence said in many calls, once in all): jieba is the slow part."""
+    tokens: dict[str, set[str]] = {}
+
+    def tokens_of(text: str) -> set[str]:  # shared by the sentences of a text: read, never changed
+        found = tokens.get(text)
+        if found is None:  # a set built as before: its order (and float sums over it) stay the same
+            found = tokens[text] = {w for w in words(text) if _MEANINGFUL.search(w)}
+        return found
+
+    by_call = [_sentences_by_point(call.record, tokens_of) for call in decided]
+    return [row for p in points for row in _phrasings(p["point"], decided, names, by_call)]
+
+
+def _phrasings(point: str, decided: list[_Call], names: dict[str, str],
+               by_call: list[dict[str, list[_Sentence]]]) -> list[dict[str, Any]]:
     """Up to ``PHRASINGS_PER_SIDE`` agent sentences per side for one point, the ones whose words
-    lean most to that side (mean smoothed log-odds z-score), one per call, no text twice."""
+    lean most to that side (mean smoothed log-odds z-score), one per call, no text twice.
+    ``by_call``: each decided call's sentences by point (``_sentences_by_point``)."""
     sentences: dict[str, list[_Sentence]] = {SUCCESS: [], FAILURE: []}
     calls_using: dict[str, Counter[str]] = {SUCCESS: Counter(), FAILURE: Counter()}
-    for call in decided:
-        found = _point_sentences(call.record, point)
+    for call, points in zip(decided, by_call, strict=True):
+        found = points.get(point, [])
         sentences[call.side].extend(found)
         calls_using[call.side].update(set().union(*(s.words for s in found)) if found else set())
     z = _log_odds_z(calls_using[SUCCESS], calls_using[FAILURE])
@@ -231,18 +248,19 @@ def _phrasings(point: str, decided: list[_Call], names: dict[str, str]) -> list[
     return rows
 
 
-def _point_sentences(call: CallRecord, point: str) -> list[_Sentence]:
-    """Sentences of the agent turns of ``call`` labelled with ``point``, each with its word set."""
+def _sentences_by_point(call: CallRecord, tokens_of) -> dict[str, list[_Sentence]]:
+    """Sentences of the agent turns of ``call`` by the point labelling the turn, in label order, each
+    with its word set (``tokens_of(text)``)."""
     turns = call.turns
-    found = []
+    found: dict[str, list[_Sentence]] = {}
     for label in call.script_points:
         index = label["turn"]
-        if label["point"] != point or not 0 <= index < len(turns) or turns[index].get("role") != "agent":
+        if not 0 <= index < len(turns) or turns[index].get("role") != "agent":
             continue
         for text in _sentences(turns[index].get("text") or ""):
-            tokens = {w for w in words(text) if _MEANINGFUL.search(w)}
+            tokens = tokens_of(text)
             if tokens:
-                found.append(_Sentence(call.call_id, index, text, tokens))
+                found.setdefault(label["point"], []).append(_Sentence(call.call_id, index, text, tokens))
     return found
 
 
