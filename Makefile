@@ -25,9 +25,9 @@ run: setup
 demo-batch: setup
 	$(BIN)/callscope transcribe demo/calls --out $(OUT)
 	$(BIN)/callscope analyze $(OUT) --out $(OUT)
-	$(BIN)/callscope report all --calls $(OUT) --out $(OUT)/reports
+	$(BIN)/callscope report all --calls $(OUT) --out out/reports
 	@echo "Transcripts (<call_id>.json) and analyses (<call_id>.analysis.json) of the demo calls are in $(OUT)/,"
-	@echo "reports (CSV, JSON, XLSX, HTML charts: open $(OUT)/reports/*.html in a browser) in $(OUT)/reports/"
+	@echo "reports (CSV, JSON, XLSX, HTML charts: open out/reports/*.html in a browser) in out/reports/ (beside, not inside, the folder analyze reads)"
 
 test: setup
 	$(BIN)/python -m pytest
