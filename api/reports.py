@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import json
+import math
+import numbers
 import shutil
+from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 
-from models.insights.report import Report
+from models.insights.report import Report, Table
 
 ECHARTS = Path(__file__).resolve().parent / "static" / "vendor" / "echarts.min.js"
 PAGE_ROWS = 50
@@ -26,28 +31,28 @@ def write_report(report: Report, out: Path) -> list[Path]:
                           encoding="utf-8")
     for table in report.tables:
         path = out / f"{report.name}.{table.name}.csv"
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:  # BOM: Excel reads Chinese right
-            writer = csv.DictWriter(fh, fieldnames=table.columns, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows({k: _cell(v) for k, v in row.items()} for row in table.rows)
+        path.write_bytes(table_csv(table))
         written.append(path)
     if report.xlsx:
-        written.append(_write_xlsx(report, out / f"{report.name}.xlsx"))
+        path = out / f"{report.name}.xlsx"
+        path.write_bytes(report_xlsx(report))
+        written.append(path)
     written.append(_write_html(report, out))
     return written
 
 
-def _cell(value):
-    """A CSV cell: lists joined with '; ', dicts as JSON, the rest as is."""
-    if isinstance(value, list | tuple):
-        return "; ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return value
+def table_csv(table: Table) -> bytes:
+    """One table as CSV bytes: UTF-8 with a BOM (so Excel reads Chinese right), cells as ``cell``."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=table.columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows({k: cell(v) for k, v in row.items()} for row in table.rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def _write_xlsx(report: Report, path: Path) -> Path:
-    """One worksheet per table (sheet names cut to Excel's 31 characters)."""
+def report_xlsx(report: Report) -> bytes:
+    """Every table of the report as one worksheet (names cut to Excel's 31 characters); a report
+    without tables gets one empty sheet, since a workbook cannot have none."""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -56,9 +61,37 @@ def _write_xlsx(report: Report, path: Path) -> Path:
         sheet = book.create_sheet(table.name[:31])
         sheet.append(table.columns)
         for row in table.rows:
-            sheet.append([_cell(row.get(c)) for c in table.columns])
-    book.save(path)
-    return path
+            sheet.append([cell(row.get(c)) for c in table.columns])
+    if not report.tables:
+        book.create_sheet("empty")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def json_numbers(value):
+    """``value`` with NaN and infinite numbers as None (JSON has no such numbers: a ratio over no
+    peers), numpy numbers as plain ones and dict keys as strings."""
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_numbers(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_numbers(v) for v in value]
+    return value
+
+
+def cell(value):
+    """A CSV cell: lists joined with '; ', dicts as JSON, the rest as is."""
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
 
 
 def _write_html(report: Report, out: Path) -> Path:
@@ -91,7 +124,7 @@ def _write_html(report: Report, out: Path) -> Path:
         parts.extend(f"<th>{html.escape(c)}</th>" for c in table.columns)
         parts.append("</tr>")
         for row in shown:
-            cells = "".join(f"<td>{html.escape(str(_cell(row.get(c, ''))))}</td>" for c in table.columns)
+            cells = "".join(f"<td>{html.escape(str(cell(row.get(c, ''))))}</td>" for c in table.columns)
             parts.append(f"<tr>{cells}</tr>")
         parts.append("</table>")
     parts.append("</body></html>")
@@ -135,3 +168,40 @@ def report_builders() -> dict:
         "competitors": lambda calls, day, options: build_competitor_report(calls),
         "ivr": lambda calls, day, options: build_ivr_report(calls),
     }
+
+
+PERIOD_DAYS = 30  # calls read by the period reports (handle-time, script-map, competitors, ivr) by default
+
+
+def default_first_day(name: str, day: date) -> date:
+    """First call day report ``name`` reads when the caller does not say: what its arithmetic looks at."""
+    if name == "risk":
+        return day
+    if name == "leads":
+        return day - timedelta(days=lead_lookback_days())
+    if name == "voice":
+        from models.insights.settings import section_settings
+
+        return day - timedelta(days=6 + int(section_settings("voice")["baseline_days"]))
+    return day - timedelta(days=PERIOD_DAYS - 1)
+
+
+@lru_cache(maxsize=1)
+def lead_lookback_days() -> int:
+    """Days of history the do-not-disturb rules look back over (at least 30)."""
+    from models.insights.lead_list import load_lead_settings
+
+    try:
+        rules = load_lead_settings().rules
+    except ValueError:
+        return 30
+    return max([30, *(int(params.get("days") or 0) for _, params in rules)])
+
+
+@lru_cache(maxsize=4)
+def risk_model_for(folder: str | None):
+    """The complaint-risk model scoring analyses stored without a risk block (loaded once)."""
+    from models.risk import load_risk
+    from models.store import DEFAULT_MODEL
+
+    return load_risk(folder or DEFAULT_MODEL)

@@ -20,12 +20,11 @@ from api.storage.config_files import (
     MAX_CONFIG_BYTES,
     NAME_PATTERN,
     books_in_force,
-    bundled_books,
+    rulebooks_listed,
     store,
     taxonomy_in_force,
     validate_rulebook_text,
     validate_taxonomy_text,
-    versions,
 )
 
 router = APIRouter(tags=["configuration"])
@@ -76,18 +75,10 @@ def _refuse(problems) -> None:
 @router.get("/api/rulebooks", response_model=list[RulebookOut])
 def list_rulebooks(request: Request, who: Caller) -> list[RulebookOut]:
     """The rule books in force: the bundled ones and those replaced or added through the API."""
-    config = request.app.state.config
-    bundled = bundled_books()
     with request.app.state.db.session() as session:
-        stored = versions(session, "rulebook")
-        out = []
-        for name in books_in_force(config):
-            row = stored.get(name)
-            source = "bundled" if row is None else "replaced" if name in bundled else "added"
-            out.append(RulebookOut(name=name, source=source, version=row.id if row else None,
-                                   updated_by=row.updated_by if row else None,
-                                   updated_at=_utc(row.updated_at) if row else None))
-        return out
+        return [RulebookOut(name=b.name, source=b.source, version=b.version, updated_by=b.updated_by,
+                            updated_at=_utc(b.updated_at) if b.updated_at else None)
+                for b in rulebooks_listed(session, request.app.state.config)]
 
 
 @router.get("/api/rulebooks/{name}", response_class=YamlResponse, responses={404: {"description": "no such book"}})

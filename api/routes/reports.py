@@ -6,17 +6,13 @@ where there is one; callers without the PII right get masked text in quotes and 
 
 from __future__ import annotations
 
-import csv
-import io
-import math
-import numbers
-from datetime import date, timedelta
-from functools import lru_cache
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from api.auth import Caller, Principal
+from api.reports import default_first_day, json_numbers, report_xlsx, risk_model_for, table_csv
 from api.schemas.calls import AUTH_ERRORS
 from api.schemas.reports import (
     ChartOut,
@@ -39,7 +35,6 @@ REPORT_ROLES: dict[str, tuple[str, ...]] = {
     "leads": ("qa", "sales"), "competitors": ("qa", "sales"), "ivr": ("qa",),
 }
 LISTS = ("risk", "leads")
-PERIOD_DAYS = 30  # calls read by the period reports (handle-time, script-map, competitors, ivr) by default
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOWNLOADS = {
     **AUTH_ERRORS,
@@ -83,7 +78,7 @@ def _serve(request: Request, who: Principal, name: str, query: ReportQuery):
         day_text = query.date.isoformat() if query.date else latest_day(
             session, _iso(query.date_from), _iso(query.date_to))
         day = date.fromisoformat(day_text) if day_text else None
-        first = query.date_from or (_default_first(name, day) if day else None)
+        first = query.date_from or (default_first_day(name, day) if day else None)
         last = query.date_to or day
         records, skipped = ([], 0) if day is None else report_records(
             session, _iso(first), _iso(last), mask=not who.see_pii)
@@ -92,73 +87,23 @@ def _serve(request: Request, who: Principal, name: str, query: ReportQuery):
 
     try:
         options = {"dnd": config.extra.get("dnd"), "top": query.top,
-                   "risk_model": _risk_model(str(config.models) if config.models else None)}
+                   "risk_model": risk_model_for(str(config.models) if config.models else None)}
         built = report_builders()[name](records, day, options)
     except (RiskError, ValueError) as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{name}: {exc}") from None
     if query.format == "csv":
         return _csv_response(built, query.table)
     if query.format == "xlsx":
-        return Response(_xlsx_bytes(built), media_type=XLSX,
+        return Response(report_xlsx(built), media_type=XLSX,
                         headers={"Content-Disposition": f'attachment; filename="{built.name}.xlsx"'})
     return ReportOut(
-        **_finite(built.to_dict()), columns={t.name: t.columns for t in built.tables},
-        charts=[ChartOut(title=c.title, option=_finite(c.option), height=c.height) for c in built.charts],
+        **json_numbers(built.to_dict()), columns={t.name: t.columns for t in built.tables},
+        charts=[ChartOut(title=c.title, option=json_numbers(c.option), height=c.height) for c in built.charts],
         window=Window(first=_iso(first), last=_iso(last), day=day_text, calls=len(records), skipped=skipped))
-
-
-def _finite(value):
-    """``value`` with NaN and infinite numbers as None (JSON has no such numbers: a ratio over no peers)
-    and numpy numbers as plain ones."""
-    if isinstance(value, bool | int | str) or value is None:
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
 
 
 def _may_read(who: Principal, name: str) -> bool:
     return who.role == "admin" or who.role in REPORT_ROLES[name]
-
-
-def _default_first(name: str, day: date) -> date:
-    """First call day a report reads when the caller does not say: what its arithmetic looks at."""
-    if name == "risk":
-        return day
-    if name == "leads":
-        return day - timedelta(days=_lead_lookback())
-    if name == "voice":
-        from models.insights.settings import section_settings
-
-        return day - timedelta(days=6 + int(section_settings("voice")["baseline_days"]))
-    return day - timedelta(days=PERIOD_DAYS - 1)
-
-
-@lru_cache(maxsize=1)
-def _lead_lookback() -> int:
-    """Days of history the do-not-disturb rules look back over (at least 30)."""
-    from models.insights.lead_list import load_lead_settings
-
-    try:
-        rules = load_lead_settings().rules
-    except ValueError:
-        return 30
-    return max([30, *(int(params.get("days") or 0) for _, params in rules)])
-
-
-@lru_cache(maxsize=4)
-def _risk_model(folder: str | None):
-    """The complaint-risk model scoring analyses stored without a risk block (loaded once)."""
-    from models.risk import load_risk
-    from models.store import DEFAULT_MODEL
-
-    return load_risk(folder or DEFAULT_MODEL)
 
 
 def _iso(day: date | None) -> str | None:
@@ -167,8 +112,6 @@ def _iso(day: date | None) -> str | None:
 
 def _csv_response(built, table_name: str | None) -> Response:
     """One table as CSV, UTF-8 with a BOM and cells as the CLI writes them (lists joined with '; ')."""
-    from api.reports import _cell
-
     if not built.tables:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"report {built.name!r} has no tables")
     try:
@@ -177,29 +120,7 @@ def _csv_response(built, table_name: str | None) -> Response:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
                             f"report {built.name!r} has no table {table_name!r}; it has "
                             f"{', '.join(t.name for t in built.tables)}") from None
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=table.columns, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows({k: _cell(v) for k, v in row.items()} for row in table.rows)
-    return Response(("\ufeff" + buffer.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+    return Response(table_csv(table), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{built.name}.{table.name}.csv"'})
 
 
-def _xlsx_bytes(built) -> bytes:
-    """Every table of the report, one worksheet each (names cut to Excel's 31 characters)."""
-    from openpyxl import Workbook
-
-    from api.reports import _cell
-
-    book = Workbook()
-    book.remove(book.active)
-    for table in built.tables:
-        sheet = book.create_sheet(table.name[:31])
-        sheet.append(table.columns)
-        for row in table.rows:
-            sheet.append([_cell(row.get(c)) for c in table.columns])
-    if not built.tables:
-        book.create_sheet("empty")
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

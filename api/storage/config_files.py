@@ -116,6 +116,32 @@ def latest(session: Session, kind: str, name: str) -> ConfigFile | None:
                            .order_by(ConfigFile.id.desc()).limit(1)).first()
 
 
+@dataclass(frozen=True, slots=True)
+class BookVersion:
+    """A rule book in force: bundled, replaced (a bundled name stored anew) or added, and its stored version."""
+
+    name: str
+    source: str
+    version: int | None = None
+    updated_by: str | None = None
+    updated_at: Any = None
+
+
+def rulebooks_listed(session: Session, config) -> list[BookVersion]:
+    """Every rule book in force with where it comes from and who stored its newest version."""
+    bundled = bundled_books()
+    stored = versions(session, "rulebook")
+    out = []
+    for name in books_in_force(config):
+        row = stored.get(name)
+        if row is None:
+            out.append(BookVersion(name, "bundled"))
+        else:
+            out.append(BookVersion(name, "replaced" if name in bundled else "added", row.id, row.updated_by,
+                                   row.updated_at))
+    return out
+
+
 def versions(session: Session, kind: str) -> dict[str, ConfigFile]:
     """The newest version of each stored file of ``kind``, by name."""
     out: dict[str, ConfigFile] = {}

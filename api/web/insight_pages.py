@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import func, select
 
 from api.auth import Principal
+from api.reports import json_numbers
 from api.routes.reports import REPORT_ROLES
 from api.storage.calls import latest_day, mask_pii, report_records
 from api.storage.models import Call, CallTag, ConfigFile, Job, ReviewEvent
@@ -106,21 +107,6 @@ def laid_out(charts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if len(halves) % 2:
         halves[-1]["wide"] = True
     return charts
-
-
-def finite(value: Any) -> Any:
-    """``value`` with NaN / infinite numbers as None and numpy numbers as plain ones (JSON-safe)."""
-    if isinstance(value, bool | int | str) or value is None:
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite(v) for v in value]
-    return value
 
 
 def column_label(lang_t):
@@ -365,15 +351,14 @@ def _make_report(app, name: str, mask: bool, day: date | None, first: date | Non
                  shared: dict | None = None) -> Built:
     """Report ``name`` built now. ``shared`` (the warm-up's): the input read for one window (and
     masking) is kept there and reused by the next report of the same window."""
-    from api.reports import report_builders
-    from api.routes.reports import _default_first, _risk_model
+    from api.reports import default_first_day, report_builders, risk_model_for
     from models.risk import RiskError
 
     config = app.state.config
     with app.state.db.session() as session:
         day_text = _iso(day) or latest_day(session, _iso(first), _iso(last))
         day = date.fromisoformat(day_text) if day_text else None
-        first = first or (_default_first(name, day) if day else None)
+        first = first or (default_first_day(name, day) if day else None)
         last = last or day
         window_key = ("records", _iso(first), _iso(last), mask)
         if day is None:
@@ -389,16 +374,16 @@ def _make_report(app, name: str, mask: bool, day: date | None, first: date | Non
     window = {"first": _iso(first), "last": _iso(last), "day": day_text, "calls": len(records), "skipped": skipped}
     try:
         options = {"dnd": config.extra.get("dnd"), "top": None,
-                   "risk_model": _risk_model(str(config.models) if config.models else None)}
+                   "risk_model": risk_model_for(str(config.models) if config.models else None)}
         report = report_builders()[name](list(records), day, options)
     except (RiskError, ValueError) as exc:
         return Built(name, name, window=window, error=f"{name}: {exc}")
     return Built(
-        name=report.name, title=report.title, tables={t.name: finite(t.rows) for t in report.tables},
+        name=report.name, title=report.title, tables={t.name: json_numbers(t.rows) for t in report.tables},
         columns={t.name: list(t.columns) for t in report.tables},
-        charts=laid_out([{"title": c.title, "option": finite(c.option), "height": c.height, "wide": wide(c.option)}
+        charts=laid_out([{"title": c.title, "option": json_numbers(c.option), "height": c.height, "wide": wide(c.option)}
                          for c in report.charts]),
-        summary=finite(report.summary), notes=list(report.notes), window=window)
+        summary=json_numbers(report.summary), notes=list(report.notes), window=window)
 
 
 def build_qa(request: Request, who: Principal, *, first: date | None, last: date | None) -> Shown:
@@ -409,7 +394,7 @@ def build_qa(request: Request, who: Principal, *, first: date | None, last: date
 
 
 def _make_qa(app, first: date | None, last: date | None) -> Built:
-    from api.routes.reports import PERIOD_DAYS
+    from api.reports import PERIOD_DAYS
     from api.storage.reviews import agreement, finding_id, reviewed_analyses
 
     with app.state.db.session() as session:
@@ -477,7 +462,7 @@ def _make_qa(app, first: date | None, last: date | None) -> Built:
     calls = sum(a["calls"] for a in agents.values())
     return Built(
         name="qa", title="质检得分与复核一致率 QA scores and reviewer agreement",
-        tables={"agents": finite(agent_rows), "rules": finite(rule_rows)},
+        tables={"agents": json_numbers(agent_rows), "rules": json_numbers(rule_rows)},
         columns={"agents": ["agent_id", "calls", "mean_score", "median_score", "min_score", "fatal_calls",
                             "fatal_share", "findings", "findings_per_call", "reviewed_calls"],
                  "rules": ["rule", "name", "rulebooks", "machine_findings", "findings", "removed", "calls", "points",
@@ -624,19 +609,12 @@ def may_edit(who: Principal) -> bool:
 @router.get("/rules", response_class=HTMLResponse)
 def rules(request: Request, who: PageUser) -> HTMLResponse:
     """The rule books in force (bundled, replaced or added) and the taxonomy, with their versions."""
-    from api.storage.config_files import books_in_force, bundled_books, latest, versions
+    from api.storage.config_files import latest, rulebooks_listed
 
-    config = request.app.state.config
-    bundled = bundled_books()
     with request.app.state.db.session() as session:
-        stored = versions(session, "rulebook")
-        books = []
-        for name in books_in_force(config):
-            row = stored.get(name)
-            books.append({"name": name, "source": "bundled" if row is None else
-                          "replaced" if name in bundled else "added",
-                          "version": row.id if row else None, "updated_by": row.updated_by if row else None,
-                          "updated_at": row.updated_at.strftime("%Y-%m-%d %H:%M") if row else None})
+        books = [{"name": b.name, "source": b.source, "version": b.version, "updated_by": b.updated_by,
+                  "updated_at": b.updated_at.strftime("%Y-%m-%d %H:%M") if b.updated_at else None}
+                 for b in rulebooks_listed(session, request.app.state.config)]
         tax = latest(session, "taxonomy", "taxonomy")
         taxonomy = {"version": tax.id if tax else None, "updated_by": tax.updated_by if tax else None,
                     "updated_at": tax.updated_at.strftime("%Y-%m-%d %H:%M") if tax else None}

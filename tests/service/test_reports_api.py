@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import pytest
 from openpyxl import load_workbook
 
-from api.reports import _cell, report_builders
+from api.reports import cell, report_builders
 from api.storage.calls import save_analysis
 from api.storage.session import Database
 from models.insights.calls import record_from_analysis
@@ -186,7 +186,7 @@ def test_csv_and_xlsx_read_back_to_the_json_rows(stored):
         assert rows, path
         columns = body["columns"][name]
         assert list(rows[0]) == columns
-        assert rows == [{c: "" if row.get(c) is None else str(_cell(row.get(c))) for c in columns}
+        assert rows == [{c: "" if row.get(c) is None else str(cell(row.get(c))) for c in columns}
                         for row in body["tables"][name]]
     r = get(stored, "/api/lists/leads", date="2026-10-21", format="xlsx")
     book = load_workbook(io.BytesIO(r.content))

@@ -12,8 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.reports import _cell
-from api.web import pages  # noqa: F401 (imported first: it registers the page modules)
+from api.reports import cell as report_cell
 from api.web.insight_pages import cell
 from tests.service.conftest import ADMIN
 from tests.web.conftest import shot, signed_in
@@ -192,7 +191,7 @@ def test_lead_list_exports_the_rows_of_the_api(page, loaded):
     exported = list(csv.DictReader(io.StringIO(text)))
     columns = leads["columns"]["leads"]
     assert list(exported[0]) == columns
-    assert exported == [{k: "" if r.get(k) is None else str(_cell(r.get(k))) for k in columns} for r in rows]
+    assert exported == [{k: "" if r.get(k) is None else str(report_cell(r.get(k))) for k in columns} for r in rows]
     with page.expect_download() as xlsx_info:
         page.click("#export-leads-xlsx")
     assert xlsx_info.value.suggested_filename == "leads.xlsx"
