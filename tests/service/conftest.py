@@ -93,6 +93,16 @@ class Server:
             return r.json()["token"]
 
 
+def wait_final(client: httpx.Client, job_ids, timeout: float = 300.0, poll: float = 0.3) -> dict[int, dict]:
+    """Poll the jobs until each is done or failed (or ``timeout`` passes); their last states by id."""
+    deadline = time.monotonic() + timeout
+    while True:
+        jobs = {i: client.get(f"/api/jobs/{i}").json() for i in job_ids}
+        if all(j["state"] in ("done", "failed") for j in jobs.values()) or time.monotonic() > deadline:
+            return jobs
+        time.sleep(poll)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Server:
     """One server per test module, on SQLite in a fresh folder."""

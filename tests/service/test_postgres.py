@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from api.storage.calls import call_tags, save_analysis, search_terms
 from api.storage.models import AuditEntry, Call, CallTag, CallTerm, Job
 from api.storage.session import Database, upgrade_database
 from api.storage.tokens import create_token, find_token
+from tests.service.conftest import wait_final
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "demo" / "calls"
@@ -74,15 +74,6 @@ def test_service_on_postgres_survives_restart(pg_server):
         assert c.get("/api/me").json()["name"] == "restart-qa"
 
 
-def _wait_done(client, job_ids: list[int], timeout: float = 180) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while True:
-        jobs = [client.get(f"/api/jobs/{i}").json() for i in job_ids]
-        if all(j["state"] in ("done", "failed") for j in jobs) or time.monotonic() > deadline:
-            return jobs
-        time.sleep(0.5)
-
-
 def test_upload_processed_on_postgres(pg_server):
     """Two transcripts uploaded, analysed to done, found by filters and full-text search on PostgreSQL."""
     with pg_server.client() as admin:
@@ -93,7 +84,7 @@ def test_upload_processed_on_postgres(pg_server):
         r = admin.post("/api/uploads", files=files)
         assert r.status_code == 202, r.text
         assert r.json()["accepted"] == 2, r.json()
-        jobs = _wait_done(admin, [f["job_id"] for f in r.json()["files"]])
+        jobs = list(wait_final(admin, [f["job_id"] for f in r.json()["files"]], timeout=180, poll=0.5).values())
         assert [j["state"] for j in jobs] == ["done", "done"], jobs
         again = admin.post("/api/uploads", files=files[:1]).json()  # same content: recognised
         assert again["duplicates"] == 1 and again["files"][0]["job_id"] == jobs[0]["id"]

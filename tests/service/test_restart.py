@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from api.storage.models import Call, Job
-from tests.service.conftest import ROOT, Server
+from tests.service.conftest import ROOT, Server, wait_final
 
 CORPUS = Path("/work/shared/corpus/calls")
 SHORT = ROOT / "tests/data/short-stereo.wav"
@@ -41,15 +41,6 @@ def wait_for(client, job_id: int, states: tuple[str, ...], timeout: float = 300.
         if job["state"] in states or time.monotonic() > deadline:
             return job
         time.sleep(0.1)
-
-
-def wait_final(client, job_ids, timeout: float = 600.0) -> dict[int, dict]:
-    deadline = time.monotonic() + timeout
-    while True:
-        jobs = {i: client.get(f"/api/jobs/{i}").json() for i in job_ids}
-        if all(j["state"] in ("done", "failed") for j in jobs.values()) or time.monotonic() > deadline:
-            return jobs
-        time.sleep(0.3)
 
 
 def calls_by_job(data_dir: Path) -> dict[int, list[str]]:
@@ -97,7 +88,7 @@ def test_kill_9_mid_batch_loses_nothing_and_processes_nothing_twice(server):
     server.restart(kill=True)  # SIGKILL to the service and its workers, then start on the same data
 
     with server.client() as c:
-        jobs = wait_final(c, ids)
+        jobs = wait_final(c, ids, timeout=600)
     assert [jobs[i]["state"] for i in ids] == ["done"] * len(ids), jobs
     assert all(jobs[i]["attempts"] == 0 for i in ids)  # being killed is not the file's fault
     calls = calls_by_job(server.data_dir)
@@ -117,7 +108,7 @@ def test_a_dead_worker_costs_its_job_one_attempt_and_is_replaced(server):
         os.kill(before[0], signal.SIGKILL)  # as the kernel's OOM killer would
         job = wait_for(c, job_id, ("queued", "done", "failed"), timeout=60)
         assert job["state"] == "queued" and job["attempts"] == 1 and "worker process died" in job["error"], job
-        job = wait_final(c, [job_id])[job_id]
+        job = wait_final(c, [job_id], timeout=600)[job_id]
         assert job["state"] == "done" and job["attempts"] == 1, job
     after = worker_pids(server.process.pid)
     assert len(after) == 1 and after != before
@@ -146,7 +137,7 @@ def test_demo_calls_are_queued_once_and_analysed(tmp_path):
     try:
         with s.client() as c:
             jobs = c.get("/api/jobs", params={"batch": "demo"}).json()
-            final = wait_final(c, [j["id"] for j in jobs])
+            final = wait_final(c, [j["id"] for j in jobs], timeout=600)
     finally:
         s.stop()
     assert sorted(j["call_id"] for j in final.values()) == sorted(p.stem for p in demo)

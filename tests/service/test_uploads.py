@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select
 
 from api.storage.models import AuditEntry, Call, CallTag, Job
-from tests.service.conftest import ROOT, Server
+from tests.service.conftest import ROOT, Server, wait_final
 
 CORPUS = Path("/work/shared/corpus/calls")
 RECORDING = ROOT / "tests/data/short-stereo.wav"
@@ -40,16 +39,6 @@ def db(server):
 def transcript(name: str) -> tuple[str, tuple[str, bytes, str]]:
     path = CORPUS / name
     return ("files", (path.name, path.read_bytes(), "application/json"))
-
-
-def wait_final(client, job_ids, timeout: float = 300.0) -> dict[int, dict]:
-    """Poll the jobs until each is done or failed; their last states by id."""
-    deadline = time.monotonic() + timeout
-    while True:
-        jobs = {i: client.get(f"/api/jobs/{i}").json() for i in job_ids}
-        if all(j["state"] in ("done", "failed") for j in jobs.values()) or time.monotonic() > deadline:
-            return jobs
-        time.sleep(0.3)
 
 
 def count(db, model) -> int:

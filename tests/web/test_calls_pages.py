@@ -5,13 +5,12 @@ their own calls."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.service.conftest import ROOT
+from tests.service.conftest import ROOT, wait_final
 from tests.web.conftest import shot, signed_in
 
 CORPUS = Path("/work/shared/corpus/calls")
@@ -38,13 +37,10 @@ def page_shot(page, name: str) -> None:
 
 
 def wait_done(client, job_ids: list[int], timeout: float = 300.0) -> dict[int, dict]:
-    deadline = time.monotonic() + timeout
-    while True:
-        jobs = {i: client.get(f"/api/jobs/{i}").json() for i in job_ids}
-        if all(j["state"] in ("done", "failed") for j in jobs.values()) or time.monotonic() > deadline:
-            assert all(j["state"] == "done" for j in jobs.values()), jobs
-            return jobs
-        time.sleep(0.3)
+    """Wait for the jobs and require every one done."""
+    jobs = wait_final(client, job_ids, timeout)
+    assert all(j["state"] == "done" for j in jobs.values()), jobs
+    return jobs
 
 
 @pytest.fixture(scope="module")
