@@ -38,6 +38,9 @@ def transcribe(
     prompt_chars: Annotated[
         int, typer.Option(help="Prime Whisper with this many characters of lexicon hot-words (0: off).")
     ] = 0,
+    no_homophones: Annotated[
+        bool, typer.Option("--no-homophones", help="Skip the general sound-alike correction (依下 -> 一下).")
+    ] = False,
     force: Annotated[bool, typer.Option(help="Transcribe again calls already in --out.")] = False,
 ) -> None:
     """Transcribe call recordings into timed, speaker-labelled transcripts with acoustic features."""
@@ -60,7 +63,8 @@ def transcribe(
         typer.echo(f"skipped {path}: {reason}", err=True)
     if not recordings:
         _fail("no recordings found in the given paths")
-    transcriber = Transcriber(spec, AsrOptions(beam_size=beam_size, prompt_chars=prompt_chars), lex)
+    asr = AsrOptions(beam_size=beam_size, prompt_chars=prompt_chars, correct_homophones=not no_homophones)
+    transcriber = Transcriber(spec, asr, lex)
     with _progress(len(recordings)) as bar:
         report = transcribe_batch(
             recordings, out, transcriber,

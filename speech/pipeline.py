@@ -75,6 +75,7 @@ def transcribe_audio(
             "roles_method": method,
             "model": str(transcriber.model.path),
             "asr": transcriber.options.to_dict(),
+            **transcriber.provenance(),
             "vad": vad.to_dict(),
         },
     )

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from speech.audio import SAMPLE_RATE
+from speech.homophones import HomophoneCorrector, describe, load_corrector
 from speech.lexicon import Lexicon
 from speech.model import ModelSpec, load_whisper
 from speech.segments import TurnSlot
@@ -36,6 +37,9 @@ class AsrOptions:
     # (15.2% vs 13.9%) for 0.1 on the agent side; the lexicon still corrects slips after decoding.
     prompt_chars: int = 0
     correct_with_lexicon: bool = True
+    # General sound-alike correction after the lexicon's (speech.homophones): 依下 -> 一下, 合对 -> 核对.
+    # On by default: on the 60 shared calls CER fell 12.04 -> 11.35 % (agent), 14.17 -> 13.83 % (customer).
+    correct_homophones: bool = True
     no_speech_threshold: float = 0.6
 
     def to_dict(self) -> dict[str, object]:
@@ -116,6 +120,7 @@ class Transcriber:
         self.model = model
         self.options = options or AsrOptions()
         self.lexicon = lexicon
+        self._homophones: HomophoneCorrector | None = None
 
     def decode(self, slots: list[TurnSlot], channels: list[np.ndarray]) -> list[DecodedTurn]:
         """Text for every slot; ``slot.speaker`` indexes ``channels`` (mono: the same signal twice)."""
@@ -191,11 +196,26 @@ class Transcriber:
         return decoded
 
     def clean(self, text: str) -> str:
-        """Simplified characters, then lexicon slip correction (when enabled)."""
+        """Simplified characters, then lexicon slip correction, then general homophone correction
+        (each when enabled)."""
         text = to_simplified(text).strip()
         if self.lexicon is not None and self.options.correct_with_lexicon:
             text = self.lexicon.correct(text)
+        if self.options.correct_homophones:
+            text = self.homophones().correct(text)
         return text
+
+    def homophones(self) -> HomophoneCorrector:
+        """The homophone corrector, loaded on first use; it never changes the lexicon's words."""
+        if self._homophones is None:
+            self._homophones = load_corrector(tuple(self.lexicon.words()) if self.lexicon else ())
+        return self._homophones
+
+    def provenance(self) -> dict[str, object]:
+        """What the text cleaning did, for the transcript's ``transcription`` block."""
+        if not self.options.correct_homophones:
+            return {"homophones": {"ran": False}}
+        return {"homophones": {"ran": True, **describe(), **self.homophones().settings.to_dict()}}
 
 
 def _piece_at(t: float, window: Window) -> Piece:
