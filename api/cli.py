@@ -218,7 +218,7 @@ def train(
     taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy file (default: bundled).")] = None,
     cv: Annotated[int, typer.Option(help="Cross-validation folds to report (0: skip).")] = 5,
     transcripts: Annotated[Path | None, typer.Option(help="Our own transcripts of the corpus recordings "
-                                                          "(from `callscope transcribe`): also report CV figures on them.")] = None,
+                                                          "(from `callscope transcribe`): also learn from them and report CV figures on them.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the cross-validated metrics as JSON.")] = False,
 ) -> None:
     """Learn reason and script-point heads from labelled calls; save a versioned model folder."""
@@ -227,6 +227,7 @@ def train(
     from models.corpus import load_corpus
     from models.crossval import cross_validate
     from models.evaluate import summary_lines
+    from models.heard import training_set
     from models.outcome import save_outcome
     from models.risk import save_risk
     from models.store import new_version, save_model
@@ -240,9 +241,10 @@ def train(
     except (TaxonomyError, ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
     info: dict = {"corpus": str(corpus), "calls": len(calls)}
+    heard_conversations = _transcripts(transcripts)
     if cv:
         with _progress(cv, "cross-validating") as bar:
-            metrics = cross_validate(calls, tax, folds=cv, transcripts=_transcripts(transcripts),
+            metrics = cross_validate(calls, tax, folds=cv, transcripts=heard_conversations,
                                      on_fold=lambda k: bar.update(1))
         info["cross_validation"] = metrics
         if as_json:
@@ -255,8 +257,11 @@ def train(
             if "trained_cv_own_transcripts" in metrics:
                 typer.echo("trained model on unseen calls, from our own transcripts of their recordings:")
                 typer.echo("\n".join(summary_lines(metrics["trained_cv_own_transcripts"], per_code=False)))
-    scorer = fit_scorer([call_text(c.conversation) for c in calls], [c.labels for c in calls], tax,
-                        version=new_version())
+    heard = {cid: call_text(conv) for cid, conv in heard_conversations.items()}
+    texts, labels, weights = training_set(calls, [call_text(c.conversation) for c in calls], heard)
+    if heard:
+        info["own_transcripts"] = {"folder": str(transcripts), "calls": len(heard)}
+    scorer = fit_scorer(texts, labels, tax, weights=weights, version=new_version())
     outcome_model = _train_outcome(calls, cv, info)
     risk_info = _train_risk(scorer, calls, cv, outcome_model)
     risk_model = risk_info.pop("_model") if risk_info else None

@@ -10,6 +10,7 @@ from sklearn.model_selection import StratifiedKFold
 from callscope.types import Conversation
 from models.corpus import LabelledCall
 from models.evaluate import evaluate, realign
+from models.heard import training_set
 from models.trained import fit_scorer
 from nlp.findings import call_findings
 from nlp.scoring import CueScorer
@@ -28,9 +29,10 @@ def cross_validate(corpus: list[LabelledCall], taxonomy: Taxonomy, *, folds: int
                    on_fold: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Per-task metrics of the trained model (out-of-fold) and of the untrained cue scorer.
 
-    With ``transcripts`` (our own transcription of the same calls, by call id) each held-out
-    call is also analysed from its transcript, turns aligned to the labelled ones by time: the
-    figures a site gets from recordings rather than from written transcripts.
+    With ``transcripts`` (our own transcription of the same calls, by call id) the training folds
+    also learn from our transcripts of their calls (``models.heard``), as ``callscope train`` does,
+    and each held-out call is also analysed from its transcript, turns aligned to the labelled
+    ones by time: the figures a site gets from recordings rather than from written transcripts.
     """
     texts = [call_text(c.conversation) for c in corpus]
     heard = {cid: call_text(conv) for cid, conv in (transcripts or {}).items()}
@@ -41,7 +43,8 @@ def cross_validate(corpus: list[LabelledCall], taxonomy: Taxonomy, *, folds: int
                                shuffle=True, random_state=seed)
     trained: list[tuple[dict, dict] | None] = [None] * len(corpus)
     for k, (train, test) in enumerate(splitter.split(texts, groups)):
-        scorer = fit_scorer([texts[i] for i in train], [labels[i] for i in train], taxonomy)
+        train_texts, train_labels, weights = training_set(corpus, texts, heard, list(train))
+        scorer = fit_scorer(train_texts, train_labels, taxonomy, weights=weights)
         for i in test:
             trained[i] = (_findings(texts[i], scorer), labels[i])
             own = heard.get(corpus[i].conversation.call_id)

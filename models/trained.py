@@ -81,8 +81,14 @@ class TrainedScorer:
         return cue_evidence + TURN_SIMILARITY_WEIGHT * similarity * roles, probs
 
 
-def fit_scorer(calls: list[CallText], labels: list[dict], taxonomy: Taxonomy, *, version: str = "") -> TrainedScorer:
-    """Learn the heads from calls and their corpus labels (taxonomy codes checked by the caller)."""
+def fit_scorer(calls: list[CallText], labels: list[dict], taxonomy: Taxonomy, *, version: str = "",
+               weights: list[float] | None = None) -> TrainedScorer:
+    """Learn the heads from calls and their corpus labels (taxonomy codes checked by the caller).
+
+    ``weights`` (one per call, default 1) let a call count less, such as our own transcript of a
+    call whose written transcript is also in the training set.
+    """
+    weights = list(weights) if weights is not None else [1.0] * len(calls)
     vectorizer = text_vectorizer()
     corpus = [t.text for c in calls for t in c.turns]
     corpus += [e for code in (*taxonomy.reasons.values(), *taxonomy.script_points.values()) for e in code.examples]
@@ -91,34 +97,35 @@ def fit_scorer(calls: list[CallText], labels: list[dict], taxonomy: Taxonomy, *,
     return TrainedScorer(
         taxonomy=taxonomy,
         vectorizer=vectorizer,
-        point_model=_fit_points(calls, labels, taxonomy, vectorizer),
-        shared_reason_model=_fit_shared_reasons(calls, labels, taxonomy),
+        point_model=_fit_points(calls, labels, taxonomy, vectorizer, weights),
+        shared_reason_model=_fit_shared_reasons(calls, labels, taxonomy, weights),
         reason_centroids=_centroids(calls, labels, taxonomy, vectorizer),
         version=version,
     )
 
 
-def _fit_points(calls, labels, taxonomy, vectorizer) -> LogisticRegression:
+def _fit_points(calls, labels, taxonomy, vectorizer, weights) -> LogisticRegression:
     """Agent-turn classifier; unlabelled agent turns (back-channels, rude remarks) are left out."""
     x = point_matrix(calls, taxonomy, vectorizer)
-    y, keep = [], []
+    y, keep, row_weights = [], [], []
     row = 0
-    for call, label in zip(calls, labels, strict=True):
+    for call, label, weight in zip(calls, labels, weights, strict=True):
         by_turn = {p["turn"]: p["point"] for p in label.get("script_points", [])}
         for turn in call.role_turns("agent"):
             if turn.index in by_turn:
                 keep.append(row)
                 y.append(by_turn[turn.index])
+                row_weights.append(weight)
             row += 1
     model = LogisticRegression(C=8.0, max_iter=3000, class_weight="balanced")
-    return model.fit(x[keep], y)
+    return model.fit(x[keep], y, sample_weight=np.array(row_weights))
 
 
-def _fit_shared_reasons(calls, labels, taxonomy) -> LogisticRegression:
+def _fit_shared_reasons(calls, labels, taxonomy, weights) -> LogisticRegression:
     """One head over (call, reason) pairs described by reason-independent cue features."""
     x = np.vstack([reason_pair_features(call, taxonomy) for call in calls])
     y = np.concatenate([[code in label.get("reasons", []) for code in taxonomy.reasons] for label in labels])
-    return LogisticRegression(C=1.0, max_iter=3000).fit(x, y)
+    return LogisticRegression(C=1.0, max_iter=3000).fit(x, y, sample_weight=np.repeat(weights, len(taxonomy.reasons)))
 
 
 def _centroids(calls, labels, taxonomy, vectorizer) -> dict[str, np.ndarray]:

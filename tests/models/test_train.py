@@ -105,3 +105,19 @@ def test_taxonomy_lacking_model_codes_is_refused(tmp_path):
     ok = CliRunner().invoke(app, ["analyze", str(CALLS / "tel-in-0001.json"), "--taxonomy", str(small),
                                   "--untrained", "--out", str(tmp_path / "o")])
     assert ok.exit_code == 0, ok.output
+
+
+def test_train_learns_from_own_transcripts_and_says_so(tmp_path):
+    names = sorted(p.stem for p in CALLS.glob("*.json"))[::6]   # 10 calls
+    corpus = _copy(names, tmp_path / "c")
+    heard = tmp_path / "heard"
+    heard.mkdir()
+    for name in names[:4]:
+        data = json.loads((CALLS / f"{name}.json").read_text(encoding="utf-8"))
+        data.pop("labels")
+        (heard / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(app, ["train", "--corpus", str(corpus), "--out", str(tmp_path / "m"),
+                                      "--cv", "0", "--transcripts", str(heard)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["calls"] == 10 and manifest["own_transcripts"] == {"folder": str(heard), "calls": 4}

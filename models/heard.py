@@ -1,0 +1,49 @@
+"""Our own transcripts of labelled calls as extra training data.
+
+A model trained only on written transcripts meets Whisper's slips for the first time at a customer
+site. Training also on our own transcription of the same labelled recordings (labels moved onto
+our turns by time) teaches the heads what those slips look like: on unseen calls from recordings,
+reasons macro-F1 went 0.74 -> 0.79 and script points 0.74 -> 0.77 (README, "Measured").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.corpus import LabelledCall
+from models.evaluate import align_turns
+from nlp.text import CallText
+
+HEARD_WEIGHT = 0.5  # a heard call counts half: it repeats a written one, less reliably
+
+
+def heard_labels(own: CallText, call: LabelledCall) -> dict[str, Any]:
+    """The call's labels moved onto the turns of our own transcript (script points by time overlap).
+
+    Call-level labels (reasons, lead, outcome) carry over as they are; an agent turn of ours gets the
+    script point of the labelled agent turn it overlaps most. Without times nothing can be moved.
+    """
+    gold_turns = [t.to_dict() for t in call.conversation.turns]
+    ours = [{"role": t.role, "start": t.start, "end": t.end} for t in own.turns]
+    by_gold = {p["turn"]: p["point"] for p in call.labels.get("script_points", [])}
+    if not gold_turns or gold_turns[0].get("start") is None or any(t["start"] is None for t in ours):
+        return {**call.labels, "script_points": []}
+    points = [{"turn": i, "point": by_gold[g]} for i, g in align_turns(ours, gold_turns).items()
+              if g in by_gold and own.turns[i].role == "agent"]
+    return {**call.labels, "script_points": points}
+
+
+def training_set(calls: list[LabelledCall], texts: list[CallText], heard: dict[str, CallText],
+                 chosen: list[int] | None = None) -> tuple[list[CallText], list[dict], list[float]]:
+    """Texts, labels and weights to fit on: the chosen written calls, then our transcripts of them."""
+    chosen = list(range(len(calls))) if chosen is None else list(chosen)
+    out_texts = [texts[i] for i in chosen]
+    out_labels = [calls[i].labels for i in chosen]
+    weights = [1.0] * len(chosen)
+    for i in chosen:
+        own = heard.get(calls[i].conversation.call_id)
+        if own is not None:
+            out_texts.append(own)
+            out_labels.append(heard_labels(own, calls[i]))
+            weights.append(HEARD_WEIGHT)
+    return out_texts, out_labels, weights
