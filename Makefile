@@ -15,7 +15,10 @@ $(BIN)/callscope: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(BIN)/callscope
 
+# the homophone tables are built into the cache once (about 10 s) so the first transcription does
+# not pay for it; afterwards this only checks the cache file (well under a second)
 setup: $(BIN)/callscope
+	$(BIN)/python -m speech.homophones
 
 # the service on SQLite (out/service/callscope.db) with the demo calls queued; Ctrl-C stops it
 run: setup

@@ -6,7 +6,7 @@ turn and scores both versions against the labelled corpus. Prints CER per role, 
 turns changed (better / worse by edit distance against the reference) and the correction time.
 
 Usage: python benchmarks/homophones.py --transcripts DIR [--corpus ../shared/corpus/calls]
-       [--change-cost 1.5] [--bigram-margin 1.0] [--show]
+       [--change-cost 1.5] [--bigram-margin 1.0] [--tone-cost 2.0] [--word-cost 2.0] [--show]
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "calls")
     parser.add_argument("--change-cost", type=float, default=HomophoneSettings().change_cost)
     parser.add_argument("--bigram-margin", type=float, default=HomophoneSettings().bigram_margin)
+    parser.add_argument("--tone-cost", type=float, default=HomophoneSettings().tone_cost)
+    parser.add_argument("--word-cost", type=float, default=HomophoneSettings().word_cost)
     parser.add_argument("--show", action="store_true", help="print every changed turn that got worse")
     args = parser.parse_args()
 
@@ -57,8 +59,8 @@ def main() -> None:
     if not pairs:
         sys.exit(f"no transcripts in {args.transcripts} with a reference in {args.corpus}")
     started = time.perf_counter()
-    corrector = load_corrector(tuple(load_lexicon().words()),
-                               HomophoneSettings(args.change_cost, args.bigram_margin))
+    settings = HomophoneSettings(args.change_cost, args.bigram_margin, args.tone_cost, args.word_cost)
+    corrector = load_corrector(tuple(load_lexicon().words()), settings)
     load_s = time.perf_counter() - started
 
     edits = {r: [0, 0, 0] for r in ROLES}  # before, after, reference chars
@@ -82,7 +84,8 @@ def main() -> None:
             if args.show and delta > 0:
                 print(f"  {call_id} {role} +{delta}: {old} -> {new}")
     calls = len({p[0] for p in pairs})
-    print(f"{calls} calls from {args.transcripts}; change_cost {args.change_cost}, bigram_margin {args.bigram_margin}")
+    print(f"{calls} calls from {args.transcripts}; change_cost {args.change_cost}, "
+          f"bigram_margin {args.bigram_margin}, tone_cost {args.tone_cost}, word_cost {args.word_cost}")
     for role in ROLES:
         before, after, chars = edits[role]
         print(f"  {role:8s} CER {before / chars:.2%} -> {after / chars:.2%}  ({chars} reference chars)")

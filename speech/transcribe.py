@@ -37,8 +37,9 @@ class AsrOptions:
     # (15.2% vs 13.9%) for 0.1 on the agent side; the lexicon still corrects slips after decoding.
     prompt_chars: int = 0
     correct_with_lexicon: bool = True
-    # General sound-alike correction after the lexicon's (speech.homophones): 依下 -> 一下, 合对 -> 核对.
-    # On by default: on the 60 shared calls CER fell 12.04 -> 11.35 % (agent), 14.17 -> 13.83 % (customer).
+    # General sound-alike correction after the lexicon's (speech.homophones): 依下 -> 一下, 合对 -> 核对,
+    # 吃卡人 -> 持卡人. On by default: on the 60 shared calls CER fell 12.04 -> 11.24 % (agent),
+    # 14.17 -> 13.67 % (customer).
     correct_homophones: bool = True
     no_speech_threshold: float = 0.6
 
