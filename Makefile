@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 OUT ?= out/demo
 
 CORPUS ?= ../shared/corpus/calls
+# our own transcripts of the corpus recordings (the model also learns from them)
+HEARD ?= out/corpus-transcripts
 
 .PHONY: run demo-batch test setup bench bench-nlp bench-reports model eval clean
 
@@ -44,9 +46,12 @@ bench-nlp: setup
 bench-reports: setup
 	$(BIN)/python benchmarks/reports.py
 
-# retrain the bundled default model on the labelled corpus, printing cross-validated figures
+# retrain the bundled default model on the labelled corpus and on our own transcripts of its
+# recordings, printing cross-validated figures; transcribing takes about 30 minutes the first time
+# (calls already in $(HEARD) are skipped)
 model: setup
-	$(BIN)/callscope train --corpus $(CORPUS) --out models/default
+	$(BIN)/callscope transcribe $(CORPUS) --out $(HEARD)
+	$(BIN)/callscope train --corpus $(CORPUS) --transcripts $(HEARD) --out models/default
 
 # accuracy of the bundled model and of the untrained cues on the labelled transcripts
 eval: setup
