@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from callscope.types import Conversation
-from nlp.sentiment import METHODS, call_sentiment, text_scores
+from nlp.sentiment import DEFAULT_METHOD, METHODS, call_sentiment, text_scores
 from nlp.text import call_text
 
 REALDATA = ROOT.parent / "shared" / "realdata"
@@ -118,7 +118,7 @@ def main() -> int:
             out.flush()
     if CORPUS.is_dir():
         n, per_call, per_20 = call_cost()
-        out.write(f"call_sentiment (lexicon) on {n} corpus calls: {per_call:.2f} CPU ms a call, "
+        out.write(f"call_sentiment ({DEFAULT_METHOD}) on {n} corpus calls: {per_call:.2f} CPU ms a call, "
                   f"{per_20:.2f} ms per 20 turns ({1000 / per_20:.0f} 20-turn calls/s per core)\n")
     return 0
 
