@@ -252,7 +252,8 @@ def _read_cache(path: Path) -> LanguageTables | None:
 
 
 def _write_cache(path: Path, tables: LanguageTables) -> None:
-    """Write to a temporary file in the same folder, then rename: readers never see half a file."""
+    """Write to a temporary file in the same folder, then rename: readers never see half a file.
+    Caches of other versions are removed (13 MB each, never read again)."""
     fd, tmp = tempfile.mkstemp(prefix=".homophones-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -263,6 +264,9 @@ def _write_cache(path: Path, tables: LanguageTables) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    for old in path.parent.glob("homophones-v*.pkl"):
+        if old.name != path.name:
+            old.unlink(missing_ok=True)
 
 
 def build_tables() -> LanguageTables:

@@ -96,9 +96,10 @@ def test_cache_round_trip_and_damage(tmp_path):
                             {"chi ka ren": ("chi2 ka3 ren2",)}, {"一": {"下": -1.0}}, {"一": -9.0})
     path = tmp_path / f"homophones-v{CACHE_VERSION}.pkl"
     assert _read_cache(path) is None  # missing
+    (tmp_path / "homophones-v0.pkl").write_bytes(b"an older version's cache")
     _write_cache(path, tables)
     assert _read_cache(path) == tables
-    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left behind
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file or old version left
     path.write_bytes(path.read_bytes()[:100])  # truncated
     assert _read_cache(path) is None
     path.write_bytes(b"not a pickle")
