@@ -17,12 +17,12 @@ import yaml
 
 from callscope.types import Lead
 from nlp.taxonomy import compile_cue
-from nlp.text import CallText, sound_cues, sound_key
+from nlp.text import CallText, sound_cues, sound_key, words
 
 DEFAULT_PATTERNS = Path(__file__).resolve().parent / "patterns" / "leads.yaml"
 SIGNALS = ("accept", "consider", "interest", "refuse")
 # a product name starts after the last of these in the matched run (您现在有意外险 -> 意外险)
-_BOUNDARY = re.compile(r"一个|这个|那个|两个|一款|一张|一份|[的有是款下这那您你我他她了在把给就还都和办买要用开查]")
+_BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项]|这个|那个|[的有是款下这那您你我他她了在把给就还都和办买要用开查]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +78,12 @@ def customer_signals(call: CallText, patterns: LeadPatterns) -> dict[int, dict[s
 def products_in(text: str, patterns: LeadPatterns) -> list[str]:
     """Product phrases named in a text (流量月包, 白金卡, 百万医疗险...)."""
     found = []
+    starts: set[int] | None = None
     for match in patterns.product.finditer(text):
         phrase = _BOUNDARY.split(match.group(0))[-1]
+        if phrase and match.re.groups:
+            starts = starts if starts is not None else _word_starts(text)
+            phrase = _from_word_start(phrase, match.end() - len(phrase), match.start(1), starts, text)
         after = text[match.end(): match.end() + 3]
         if after.startswith(patterns.not_before):
             continue
@@ -87,6 +91,24 @@ def products_in(text: str, patterns: LeadPatterns) -> list[str]:
         if phrase and not any(n in window for n in patterns.not_products):
             found.append(phrase)
     return found
+
+
+def _word_starts(text: str) -> set[int]:
+    """Character offsets where a jieba word of the text begins."""
+    starts, at = set(), 0
+    for word in words(text):
+        starts.add(at)
+        at += len(word)
+    return starts
+
+
+def _from_word_start(phrase: str, begin: int, keyword: int, starts: set[int], text: str) -> str:
+    """The phrase cut to begin on a whole word: 边千兆宽带 (from 那边) -> 千兆宽带, but never past the
+    product keyword itself."""
+    if begin in starts:
+        return phrase
+    later = [s for s in starts if begin < s <= keyword]
+    return text[min(later): begin + len(phrase)] if later else phrase
 
 
 def offer_turns(call: CallText, patterns: LeadPatterns,

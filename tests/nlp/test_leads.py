@@ -55,6 +55,9 @@ def test_service_call_without_an_offer_is_no_lead():
     ("您好，恒通银行信用卡中心", []),
     ("我们有一款车主白金卡", ["车主白金卡"]),
     ("套餐外的通话费", []),
+    ("我们那边千兆宽带现在有活动", ["千兆宽带"]),     # 边 belongs to 那边, not to the product
+    ("再送您三个视频会员", ["视频会员"]),             # a count is no part of the name
+    ("这款臻享白金卡首年免年费", ["臻享白金卡"]),
 ])
 def test_product_phrases(text, expected):
     assert products_in(text, load_lead_patterns()) == expected
