@@ -104,11 +104,15 @@ def _word_starts(text: str) -> set[int]:
 
 def _from_word_start(phrase: str, begin: int, keyword: int, starts: set[int], text: str) -> str:
     """The phrase cut to begin on a whole word: 边千兆宽带 (from 那边) -> 千兆宽带, but never past the
-    product keyword itself."""
+    product keyword itself; a cut inside the keyword's own word goes back to its start (信用卡, not
+    卡, though 用 is a boundary character)."""
     if begin in starts:
         return phrase
+    end = begin + len(phrase)
+    if begin > keyword:
+        return text[max(s for s in starts | {keyword} if keyword <= s <= begin): end]
     later = [s for s in starts if begin < s <= keyword]
-    return text[min(later): begin + len(phrase)] if later else phrase
+    return text[min(later): end] if later else phrase
 
 
 def offer_turns(call: CallText, patterns: LeadPatterns,

@@ -58,6 +58,7 @@ def test_service_call_without_an_offer_is_no_lead():
     ("我们那边千兆宽带现在有活动", ["千兆宽带"]),     # 边 belongs to 那边, not to the product
     ("再送您三个视频会员", ["视频会员"]),             # a count is no part of the name
     ("这款臻享白金卡首年免年费", ["臻享白金卡"]),
+    ("我想办一张信用卡", ["信用卡"]),               # 用 is a boundary character, but not inside 信用卡
 ])
 def test_product_phrases(text, expected):
     assert products_in(text, load_lead_patterns()) == expected
