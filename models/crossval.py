@@ -43,7 +43,7 @@ def cross_validate(corpus: list[LabelledCall], taxonomy: Taxonomy, *, folds: int
                                shuffle=True, random_state=seed)
     trained: list[tuple[dict, dict] | None] = [None] * len(corpus)
     for k, (train, test) in enumerate(splitter.split(texts, groups)):
-        train_texts, train_labels, weights = training_set(corpus, texts, heard, list(train))
+        train_texts, train_labels, weights = training_set(corpus, texts, heard, train)
         scorer = fit_scorer(train_texts, train_labels, taxonomy, weights=weights)
         for i in test:
             trained[i] = (_findings(texts[i], scorer), labels[i])

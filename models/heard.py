@@ -8,6 +8,7 @@ reasons macro-F1 went 0.74 -> 0.79 and script points 0.74 -> 0.77 (README, "Meas
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from models.corpus import LabelledCall
@@ -34,7 +35,7 @@ def heard_labels(own: CallText, call: LabelledCall) -> dict[str, Any]:
 
 
 def training_set(calls: list[LabelledCall], texts: list[CallText], heard: dict[str, CallText],
-                 chosen: list[int] | None = None) -> tuple[list[CallText], list[dict], list[float]]:
+                 chosen: Iterable[int] | None = None) -> tuple[list[CallText], list[dict], list[float]]:
     """Texts, labels and weights to fit on: the chosen written calls, then our transcripts of them."""
     chosen = list(range(len(calls))) if chosen is None else list(chosen)
     out_texts = [texts[i] for i in chosen]

@@ -75,14 +75,15 @@ def customer_signals(call: CallText, patterns: LeadPatterns) -> dict[int, dict[s
     return {t.index: signal_counts(t.text, patterns) for t in call.turns if t.role == "customer"}
 
 
-def products_in(text: str, patterns: LeadPatterns) -> list[str]:
-    """Product phrases named in a text (流量月包, 白金卡, 百万医疗险...)."""
+def products_in(text: str, patterns: LeadPatterns, segmented: list[str] | None = None) -> list[str]:
+    """Product phrases named in a text (流量月包, 白金卡, 百万医疗险...); ``segmented`` is the text's
+    jieba words when the caller has them (a turn's ``words``), else the text is segmented here."""
     found = []
     starts: set[int] | None = None
     for match in patterns.product.finditer(text):
         phrase = _BOUNDARY.split(match.group(0))[-1]
         if phrase and match.re.groups:
-            starts = starts if starts is not None else _word_starts(text)
+            starts = starts if starts is not None else _word_starts(segmented or words(text))
             phrase = _from_word_start(phrase, match.end() - len(phrase), match.start(1), starts, text)
         after = text[match.end(): match.end() + 3]
         if after.startswith(patterns.not_before):
@@ -93,10 +94,10 @@ def products_in(text: str, patterns: LeadPatterns) -> list[str]:
     return found
 
 
-def _word_starts(text: str) -> set[int]:
-    """Character offsets where a jieba word of the text begins."""
+def _word_starts(segmented: list[str]) -> set[int]:
+    """Character offsets where each word of a segmented text begins."""
     starts, at = set(), 0
-    for word in words(text):
+    for word in segmented:
         starts.add(at)
         at += len(word)
     return starts
@@ -127,7 +128,7 @@ def offer_turns(call: CallText, patterns: LeadPatterns,
     outbound = call.meta.get("direction") == "outbound"
     offers = []
     for turn in call.turns:
-        names = products_in(turn.text, patterns)
+        names = products_in(turn.text, patterns, turn.words)
         if turn.role == "agent":
             if names and (outbound or any(cue in turn.text for cue in patterns.pitch)):
                 offers.append((turn.index, names))
@@ -135,7 +136,8 @@ def offer_turns(call: CallText, patterns: LeadPatterns,
         if not signals[turn.index]["interest"]:
             continue
         previous = call.turns[turn.index - 1] if turn.index else None
-        names = names or (products_in(previous.text, patterns) if previous and previous.role == "agent" else [])
+        names = names or (products_in(previous.text, patterns, previous.words)
+                          if previous and previous.role == "agent" else [])
         if names:
             offers.append((turn.index, names))
     return offers

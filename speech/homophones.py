@@ -41,7 +41,7 @@ import re
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -208,7 +208,8 @@ def load_corrector(protected: tuple[str, ...] = (), settings: HomophoneSettings 
 
 
 def describe() -> dict[str, object]:
-    """What the corrector's statistics come from, for a transcript's provenance block."""
+    """What the corrector's statistics come from: a transcript's provenance and the cache file's header
+    (a change of any of them rebuilds the cache)."""
     return {"version": CACHE_VERSION, **_sources()}
 
 
@@ -234,6 +235,7 @@ def cache_path(folder: Path | None = None) -> Path:
     return (folder or default_cache_dir()) / f"homophones-v{CACHE_VERSION}.pkl"
 
 
+@cache
 def _sources() -> dict[str, str]:
     """Versions of the packages the tables are built from; a change rebuilds the cache."""
     return {name: importlib.metadata.version(name) for name in ("jieba", "pypinyin", "Pinyin2Hanzi")}
@@ -244,7 +246,7 @@ def _read_cache(path: Path) -> LanguageTables | None:
     try:
         with open(path, "rb") as f:
             stored = pickle.load(f)
-        if stored["header"] != {"version": CACHE_VERSION, **_sources()}:
+        if stored["header"] != describe():
             return None
         return LanguageTables(**stored["tables"])
     except Exception:  # noqa: BLE001 - any damage to the cache just means: build it again
@@ -257,7 +259,7 @@ def _write_cache(path: Path, tables: LanguageTables) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".homophones-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            pickle.dump({"header": {"version": CACHE_VERSION, **_sources()}, "tables": asdict(tables)},
+            pickle.dump({"header": describe(), "tables": asdict(tables)},
                         f, protocol=pickle.HIGHEST_PROTOCOL)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)

@@ -399,13 +399,17 @@ def _scores(texts: list[str], method: str, roles: list[str] | None = None) -> li
     if method == "lexicon":
         return [lexicon_score(t, rules, r) for t, r in zip(texts, who)]
     if method in ("ngram", "blend"):
-        from nlp.sentiment.ngrams import ngram_scores
+        from nlp.sentiment.ngrams import load_ngram_model
 
-        learnt = ngram_scores([rules.without_blocked(t) for t in texts])
+        model = load_ngram_model()
+
+        def learnt(text: str) -> float:
+            return model.score(rules.without_blocked(text))
+
         if method == "ngram":
-            return learnt
-        return [lexicon_score(t, rules, r) if r == "agent" else (n + lexicon_score(t, rules, r)) / 2
-                for n, t, r in zip(learnt, texts, who)]
+            return [learnt(t) for t in texts]
+        return [lexicon_score(t, rules, r) if r == "agent" else (learnt(t) + lexicon_score(t, rules, r)) / 2
+                for t, r in zip(texts, who)]
     if method in ("embedding", "hybrid"):
         from nlp.sentiment.head import embedding_scores
 

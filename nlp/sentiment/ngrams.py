@@ -87,12 +87,6 @@ def load_ngram_model(path: str | None = None) -> NgramModel:
     return NgramModel(vocabulary, idf, weights, bias, labels)
 
 
-def ngram_scores(texts: list[str], model: NgramModel | None = None) -> list[float]:
-    """Sentiment in [-1, 1] of prepared texts."""
-    model = model or load_ngram_model()
-    return [model.score(t) for t in texts]
-
-
 def fit_ngram_model(rows: list[tuple[str, str]], *, strength: float = 16.0, min_count: int = 2) -> NgramModel:
     """Train on ``(label, text)`` rows: scikit-learn's tf-idf and logistic regression (``C = strength``).
 
@@ -118,9 +112,9 @@ def fit_ngram_model(rows: list[tuple[str, str]], *, strength: float = 16.0, min_
 
 def save_ngram_model(model: NgramModel, path: Path = DEFAULT_MODEL) -> None:
     """Write a model as JSON: n-gram -> [idf, weight per class], numbers rounded to 4 decimals."""
-    by_column = sorted(model.vocabulary, key=model.vocabulary.get)
-    grams = {g: [round(float(model.idf[i]), 4), *(round(float(w), 4) for w in model.weights[:, i])]
-             for g in by_column for i in (model.vocabulary[g],)}
+    grams = {}
+    for gram, i in sorted(model.vocabulary.items(), key=lambda item: item[1]):
+        grams[gram] = [round(float(model.idf[i]), 4), *(round(float(w), 4) for w in model.weights[:, i])]
     data = {"labels": list(model.labels), "bias": [round(float(b), 4) for b in model.bias],
             "trained_on": "sentiment_train.tsv", "features": "char 1-3 grams, sublinear tf-idf, l2",
             "ngrams": grams}
