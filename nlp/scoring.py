@@ -37,18 +37,30 @@ class Scorer(Protocol):
 
 
 _NEGATION = ("不是", "不要", "不想", "不用", "别")
+# 是不是流量超了 asks whether it is so: a question, not a denial
+_QUESTION = ("是不是",)
+# 换套餐……算了吧: the customer raised it and dropped it in the same breath
+_DROPPED = ("算了", "不用了", "不换了", "不办了", "不要了")
+DROPPED_WINDOW = 8
 
 
 def cue_counts(turn: TurnText, codes: dict[str, Code]) -> np.ndarray:
     """How many distinct cues of each code occur in the turn, as written or as heard (by their
-    pinyin, for ASR slips), not counting negated ones (不是降套餐)."""
+    pinyin, for ASR slips), not counting negated (不是降套餐) or dropped (换套餐……算了) ones."""
     text, sounds = turn.text, turn.sounds
     counts = []
     for code in codes.values():
         found = {i: m for i, m in enumerate(cue.search(text) for cue in code.cues) if m}
-        kept = sum(1 for m in found.values() if not text[max(0, m.start() - 2): m.start()].endswith(_NEGATION))
+        kept = sum(1 for m in found.values() if not _denied(text, m.start(), m.end()))
         counts.append(kept + code.sound_hits(sounds, set(found)))
     return np.array(counts, dtype=float)
+
+
+def _denied(text: str, start: int, end: int) -> bool:
+    """Whether a cue found at text[start:end] is negated just before it or dropped just after it."""
+    before = text[max(0, start - 3): start]
+    negated = before.endswith(_NEGATION) and not before.endswith(_QUESTION)
+    return negated or any(word in text[end: end + DROPPED_WINDOW] for word in _DROPPED)
 
 
 def reason_evidence(call: CallText, taxonomy: Taxonomy) -> np.ndarray:

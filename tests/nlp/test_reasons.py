@@ -57,6 +57,32 @@ def test_negated_cue_does_not_count():
     assert "plan_change" not in [r.code for r in find_reasons(call, SCORER)]
 
 
+def test_question_with_shi_bu_shi_is_not_a_negation():
+    # 是不是流量超了 asks whether the data ran over: the cue counts
+    call = make_call([("customer", "上个月好像多了二十块，是不是流量超了？")], industry="telecom")
+    assert "data_overage" in [r.code for r in find_reasons(call, SCORER)]
+
+
+def test_cue_raised_and_dropped_in_the_same_breath_does_not_count():
+    call = make_call([("customer", "我账单上这一项是什么费？"), ("customer", "换套餐……算了吧，我不想折腾")],
+                     industry="telecom")
+    codes = [r.code for r in find_reasons(call, SCORER)]
+    assert codes == ["bill_inquiry"]
+    call = make_call([("customer", "我账单上这一项是什么费？"), ("customer", "那我想换套餐，换个便宜的")],
+                     industry="telecom")
+    assert "plan_change" in [r.code for r in find_reasons(call, SCORER)]
+
+
+def test_repeat_contact_and_escalation_are_service_complaints():
+    for said in ("这事我都反映了好几回了，到底有没有人管？", "这个月都第四回了，抱歉有什么用！",
+                 "再这样我就打工信部，还要发网上曝光你们。"):
+        call = make_call([("customer", said)], industry="telecom")
+        assert "service_complaint" in [r.code for r in find_reasons(call, SCORER)], said
+    # the same words about a product's use are not a complaint
+    call = make_call([("customer", "这个流量包有什么用途？")], industry="telecom")
+    assert "service_complaint" not in [r.code for r in find_reasons(call, SCORER)]
+
+
 def test_call_without_turns_has_no_reason():
     assert find_reasons(make_call([]), SCORER) == []
 
