@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -21,15 +23,32 @@ def text_vectorizer() -> TfidfVectorizer:
                            max_features=40000)
 
 
-def point_matrix(calls: list[CallText], taxonomy: Taxonomy, vectorizer: TfidfVectorizer) -> sparse.csr_matrix:
-    """Agent turns of all calls: text n-grams, cue counts and position features."""
+def word_grams(doc: str) -> list[str]:
+    """jieba words and word pairs of a turn (its words joined by spaces)."""
+    words = doc.split(" ") if doc else []
+    return words + [f"{a}_{b}" for a, b in pairwise(words)]
+
+
+def word_vectorizer() -> TfidfVectorizer:
+    """Word 1-2 grams: whole words (帮您 申请, 是 因为) that character n-grams see only in pieces."""
+    return TfidfVectorizer(analyzer=word_grams, min_df=2, sublinear_tf=True)
+
+
+def agent_words(calls: list[CallText]) -> list[str]:
+    """The jieba words of every agent turn, joined by spaces: what ``word_vectorizer`` reads."""
+    return [" ".join(t.words) for call in calls for t in call.role_turns("agent")]
+
+
+def point_matrix(calls: list[CallText], taxonomy: Taxonomy, vectorizer: TfidfVectorizer,
+                 words: TfidfVectorizer) -> sparse.csr_matrix:
+    """Agent turns of all calls: character and word n-grams, cue counts and position features."""
     texts = [t.text for call in calls for t in call.role_turns("agent")]
     before = [_neighbour(call, t.index, -1) for call in calls for t in call.role_turns("agent")]
     after = [_neighbour(call, t.index, +1) for call in calls for t in call.role_turns("agent")]
     dense = [point_features(call, taxonomy) for call in calls]
     dense_rows = np.vstack(dense) if dense else np.zeros((0, len(taxonomy.script_points) + 8))
     return sparse.hstack([vectorizer.transform(texts), PREVIOUS_TURN_WEIGHT * vectorizer.transform(before),
-                          NEXT_TURN_WEIGHT * vectorizer.transform(after),
+                          NEXT_TURN_WEIGHT * vectorizer.transform(after), words.transform(agent_words(calls)),
                           sparse.csr_matrix(dense_rows)]).tocsr()
 
 

@@ -13,8 +13,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 
-from models.features import point_matrix, reason_pair_features, text_vectorizer
+from models.features import agent_words, point_matrix, reason_pair_features, text_vectorizer, word_vectorizer
+from models.sequence import smooth, transition_log_probs
 from nlp.scoring import reason_evidence
+from nlp.script_points import says_something
 from nlp.taxonomy import Taxonomy
 from nlp.text import CallText
 
@@ -29,7 +31,9 @@ class TrainedScorer:
 
     taxonomy: Taxonomy
     vectorizer: TfidfVectorizer
+    word_vectorizer: TfidfVectorizer
     point_model: LogisticRegression
+    point_transitions: np.ndarray             # log P(next point | previous), in point_model.classes_ order
     shared_reason_model: LogisticRegression
     reason_centroids: dict[str, np.ndarray]   # code -> n-gram centroid of its customer turns, for attribution
     version: str = ""
@@ -50,13 +54,17 @@ class TrainedScorer:
         return sorted(predicted - known)
 
     def point_scores(self, call: CallText) -> np.ndarray:
-        """Probabilities over all taxonomy points (points never seen in training get 0)."""
+        """Probabilities over all taxonomy points (points never seen in training get 0), each
+        statement's smoothed with its neighbours' by the learnt order of steps (``models.sequence``)."""
         agent = call.role_turns("agent")
         names = list(self.taxonomy.script_points)
         out = np.zeros((len(agent), len(names)))
         if not agent:
             return out
-        probs = self.point_model.predict_proba(point_matrix([call], self.taxonomy, self.vectorizer))
+        probs = self.point_model.predict_proba(point_matrix([call], self.taxonomy, self.vectorizer,
+                                                            self.word_vectorizer))
+        statements = [k for k, turn in enumerate(agent) if says_something(turn.text)]
+        probs[statements] = smooth(probs[statements], self.point_transitions)
         for column, label in enumerate(self.point_model.classes_):
             out[:, names.index(label)] = probs[:, column]
         return out
@@ -94,19 +102,24 @@ def fit_scorer(calls: list[CallText], labels: list[dict], taxonomy: Taxonomy, *,
     corpus += [e for code in (*taxonomy.reasons.values(), *taxonomy.script_points.values()) for e in code.examples]
     vectorizer.fit(corpus)
     vectorizer.stop_words_ = None  # only for introspection, and it is most of the pickle's size
+    words = word_vectorizer().fit(agent_words(calls))
+    words.stop_words_ = None
+    point_model = _fit_points(calls, labels, taxonomy, vectorizer, words, weights)
     return TrainedScorer(
         taxonomy=taxonomy,
         vectorizer=vectorizer,
-        point_model=_fit_points(calls, labels, taxonomy, vectorizer, weights),
+        word_vectorizer=words,
+        point_model=point_model,
+        point_transitions=transition_log_probs(_point_sequences(calls, labels), list(point_model.classes_)),
         shared_reason_model=_fit_shared_reasons(calls, labels, taxonomy, weights),
         reason_centroids=_centroids(calls, labels, taxonomy, vectorizer),
         version=version,
     )
 
 
-def _fit_points(calls, labels, taxonomy, vectorizer, weights) -> LogisticRegression:
+def _fit_points(calls, labels, taxonomy, vectorizer, words, weights) -> LogisticRegression:
     """Agent-turn classifier; unlabelled agent turns (back-channels, rude remarks) are left out."""
-    x = point_matrix(calls, taxonomy, vectorizer)
+    x = point_matrix(calls, taxonomy, vectorizer, words)
     y, keep, row_weights = [], [], []
     row = 0
     for call, label, weight in zip(calls, labels, weights, strict=True):
@@ -119,6 +132,15 @@ def _fit_points(calls, labels, taxonomy, vectorizer, weights) -> LogisticRegress
             row += 1
     model = LogisticRegression(C=8.0, max_iter=3000, class_weight="balanced")
     return model.fit(x[keep], y, sample_weight=np.array(row_weights))
+
+
+def _point_sequences(calls, labels) -> list[list[str]]:
+    """Each call's labelled script points in turn order."""
+    out = []
+    for call, label in zip(calls, labels, strict=True):
+        by_turn = {p["turn"]: p["point"] for p in label.get("script_points", [])}
+        out.append([by_turn[t.index] for t in call.role_turns("agent") if t.index in by_turn])
+    return out
 
 
 def _fit_shared_reasons(calls, labels, taxonomy, weights) -> LogisticRegression:

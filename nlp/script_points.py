@@ -18,7 +18,7 @@ def find_script_points(call: CallText, scorer: Scorer, *, min_score: float = 0.0
     probs = scorer.point_scores(call)
     points = []
     for turn, row in zip(call.role_turns("agent"), probs, strict=True):
-        if len(_content(turn.text)) < MIN_CHARS:
+        if not says_something(turn.text):
             continue
         best = int(np.argmax(row))
         if row[best] >= min_score:
@@ -26,6 +26,6 @@ def find_script_points(call: CallText, scorer: Scorer, *, min_score: float = 0.0
     return points
 
 
-def _content(text: str) -> str:
-    """The text without punctuation and fillers, to tell a back-channel from a statement."""
-    return "".join(ch for ch in text if ch.isalnum() and ch not in "嗯啊哦呃")
+def says_something(text: str) -> bool:
+    """Whether a turn is a statement rather than a back-channel (punctuation and fillers not counted)."""
+    return sum(1 for ch in text if ch.isalnum() and ch not in "嗯啊哦呃") >= MIN_CHARS
