@@ -505,20 +505,16 @@ def qa_check(
 
 def _transcripts(folder: Path | None) -> dict:
     """Our own transcripts by call id (``<call_id>.json`` files written by `callscope transcribe`)."""
-    import json
-
-    from callscope.types import Conversation
+    from models.corpus import load_transcripts
 
     if folder is None:
         return {}
     if not folder.is_dir():
         _fail(f"--transcripts {folder}: no such folder")
-    found = {}
-    for path in sorted(folder.glob("*.json")):
-        if not path.name.endswith(".analysis.json"):
-            conversation = Conversation.from_dict(json.loads(path.read_text(encoding="utf-8")))
-            found[conversation.call_id] = conversation
-    return found
+    try:
+        return load_transcripts(folder)
+    except ValueError as exc:
+        _fail(f"--transcripts: {exc}")
 
 
 def _progress(total: int, desc: str = "transcribing"):

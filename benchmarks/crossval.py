@@ -12,12 +12,10 @@ transcripts of the recordings, as for `callscope train`) it also reports figures
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 from pathlib import Path
 
-from callscope.types import Conversation
-from models.corpus import load_corpus
+from models.corpus import load_corpus, load_transcripts
 from models.crossval import cross_validate
 from nlp.taxonomy import load_taxonomy
 
@@ -35,18 +33,6 @@ VIEWS = {"trained_cv": "written transcripts", "trained_cv_own_transcripts": "our
          "untrained": "untrained cues, written transcripts"}
 
 
-def transcripts_in(folder: Path | None) -> dict[str, Conversation]:
-    """Our own transcripts by call id (analysis files skipped)."""
-    if folder is None:
-        return {}
-    found = {}
-    for path in sorted(folder.glob("*.json")):
-        if not path.name.endswith(".analysis.json"):
-            conversation = Conversation.from_dict(json.loads(path.read_text(encoding="utf-8")))
-            found[conversation.call_id] = conversation
-    return found
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "calls")
@@ -58,7 +44,7 @@ def main() -> None:
 
     taxonomy = load_taxonomy(args.taxonomy)
     corpus = load_corpus(args.corpus, taxonomy)
-    heard = transcripts_in(args.transcripts)
+    heard = load_transcripts(args.transcripts) if args.transcripts else {}
     runs: dict[str, list[dict]] = {}
     for seed in range(args.shuffles):
         metrics = cross_validate(corpus, taxonomy, seed=seed, transcripts=heard or None)

@@ -47,6 +47,18 @@ def load_corpus(folder: str | Path, taxonomy: Taxonomy) -> list[LabelledCall]:
     return calls
 
 
+def load_transcripts(folder: str | Path) -> dict[str, Conversation]:
+    """Our own transcripts of corpus recordings (``callscope transcribe`` output) by call id."""
+    found = {}
+    for path in corpus_files(folder):
+        try:
+            conversation = Conversation.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        found[conversation.call_id] = conversation
+    return found
+
+
 def check_labels(labels: dict[str, Any], taxonomy: Taxonomy, where: str) -> None:
     """Raise ``TaxonomyError`` naming the file and entry for any code the taxonomy does not define."""
     for i, code in enumerate(labels.get("reasons", [])):
