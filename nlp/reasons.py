@@ -12,6 +12,7 @@ import numpy as np
 
 from callscope.types import ReasonFinding
 from nlp.scoring import OUTBOUND_REASON, Scorer, industry_mask
+from nlp.taxonomy import Taxonomy
 from nlp.text import CallText
 
 OPENING_TURNS = 4
@@ -30,7 +31,7 @@ def find_reasons(call: CallText, scorer: Scorer, *, threshold: float | None = No
         return []
     evidence, probs = scorer.reason_scores(call)
     probs = probs * industry_mask(call, scorer.taxonomy)
-    chosen = _primary_first(call, codes, evidence, probs, threshold, max_reasons)
+    chosen = _primary_first(call, scorer.taxonomy, evidence, probs, threshold, max_reasons)
     owners = _owners(call, chosen, [codes.index(c) for c in chosen], evidence)
     findings = []
     for code in chosen:
@@ -40,11 +41,15 @@ def find_reasons(call: CallText, scorer: Scorer, *, threshold: float | None = No
     return findings
 
 
-def _primary_first(call: CallText, codes: list[str], evidence: np.ndarray, probs: np.ndarray,
+def _primary_first(call: CallText, taxonomy: Taxonomy, evidence: np.ndarray, probs: np.ndarray,
                    threshold: float, max_reasons: int) -> list[str]:
-    """Codes above threshold, strongest first, with the reason stated in the opening moved to the front."""
+    """Codes above threshold, strongest first, less those another found code rules out (a disputed
+    charge is not also a plain bill question), with the reason stated in the opening moved to the front."""
+    codes = list(taxonomy.reasons)
     order = [int(i) for i in np.argsort(-probs)]
-    chosen = [codes[i] for i in order if probs[i] >= threshold][:max_reasons] or [codes[order[0]]]
+    found = [codes[i] for i in order if probs[i] >= threshold] or [codes[order[0]]]
+    ruled_out = {other for code in found for other in taxonomy.reasons[code].excludes}
+    chosen = [code for code in found if code not in ruled_out][:max_reasons]
     primary = _opening_reason(call, codes, evidence, probs, chosen)
     return [primary] + [c for c in chosen if c != primary]
 

@@ -20,7 +20,7 @@ from nlp.text import sound_cues
 
 DEFAULT_TAXONOMY = Path(__file__).resolve().parent.parent / "callscope" / "data" / "taxonomy.yaml"
 _SECTIONS = {"reasons", "script_points", "qa_violations", "competitor_dimensions", "lead_intents"}
-_CODE_FIELDS = {"name", "def", "cues", "examples", "industries"}
+_CODE_FIELDS = {"name", "def", "cues", "examples", "industries", "excludes"}
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -39,6 +39,7 @@ class Code:
     examples: tuple[str, ...] = ()
     industries: tuple[str, ...] = ()
     sound_cues: tuple[tuple[int, str], ...] = ()   # (index in cues, loose pinyin) of plain cues of 3+ characters
+    excludes: tuple[str, ...] = ()   # codes of the same section this one rules out when both are found
 
     def applies_to(self, industry: str | None) -> bool:
         """Whether the code can occur in a call of this industry (unknown industry: always)."""
@@ -130,7 +131,13 @@ def _load(path: str) -> Taxonomy:
 def _codes(path: str, section: str, entries: Any) -> dict[str, Code]:
     if not isinstance(entries, dict):
         raise TaxonomyError(f"{path}: section {section!r} must map codes to their definitions")
-    return {code: _code(f"{path}: {section}.{code}", code, body) for code, body in entries.items()}
+    codes = {code: _code(f"{path}: {section}.{code}", code, body) for code, body in entries.items()}
+    for code in codes.values():
+        for other in code.excludes:
+            if other not in codes or other == code.code:
+                raise TaxonomyError(f"{path}: {section}.{code.code}.excludes: {other!r} is not another "
+                                    f"code of {section}")
+    return codes
 
 
 def _code(where: str, code: Any, body: Any) -> Code:
@@ -142,7 +149,7 @@ def _code(where: str, code: Any, body: Any) -> Code:
     if extra:
         raise TaxonomyError(f"{where}: unknown field(s) {', '.join(sorted(map(str, extra)))}; "
                             f"allowed: {', '.join(sorted(_CODE_FIELDS))}")
-    for key in ("cues", "examples", "industries"):
+    for key in ("cues", "examples", "industries", "excludes"):
         items = body.get(key, [])
         if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
             raise TaxonomyError(f"{where}.{key}: expected a list of non-empty strings")
@@ -150,7 +157,7 @@ def _code(where: str, code: Any, body: Any) -> Code:
     return Code(code, str(body.get("name", "")), str(body.get("def", "")),
                 tuple(_cue(where, c) for c in cues), tuple(body.get("examples", [])),
                 tuple(body.get("industries", [])),
-                sound_cues(cues))
+                sound_cues(cues), tuple(body.get("excludes", [])))
 
 
 def compile_cue(cue: str) -> re.Pattern[str]:

@@ -83,6 +83,16 @@ def test_repeat_contact_and_escalation_are_service_complaints():
     assert "service_complaint" not in [r.code for r in find_reasons(call, SCORER)]
 
 
+def test_a_disputed_charge_is_not_also_a_bill_question():
+    said = "我话费怎么少了二十三块？我查了详单，是个国际长途，我从来不打国际长途的，凭什么扣我钱？"
+    call = make_call([("customer", said)], industry="telecom")
+    codes = [r.code for r in find_reasons(call, SCORER)]
+    assert codes == ["bill_dispute"]
+    # without the exclusion in the taxonomy both would be found
+    assert {"bill_dispute", "bill_inquiry"} <= {c for c, p in zip(SCORER.taxonomy.reasons,
+                                                                  SCORER.reason_scores(call)[1], strict=True) if p >= 0.5}
+
+
 def test_call_without_turns_has_no_reason():
     assert find_reasons(make_call([]), SCORER) == []
 

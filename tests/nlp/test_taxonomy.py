@@ -53,6 +53,9 @@ BASE = "reasons:\n  bill_inquiry: {name: 查询, def: asks}\nscript_points:\n  g
     ("reasons: [1, 2\n", "cannot read taxonomy"),
     ("script_points:\n  greeting: {name: x}\n", "section 'reasons' is missing"),
     (BASE.replace("def: asks}", "def: asks, cues: 退订}"), "reasons.bill_inquiry.cues: expected a list"),
+    (BASE.replace("def: asks}", "def: asks, excludes: [greeting]}"),
+     "reasons.bill_inquiry.excludes: 'greeting' is not another code of reasons"),
+    (BASE.replace("def: asks}", "def: asks, excludes: [bill_inquiry]}"), "is not another code"),
 ])
 def test_bad_taxonomy_names_file_and_entry(tmp_path, text, expected):
     path = tmp_path / "my-taxonomy.yaml"
