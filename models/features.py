@@ -8,7 +8,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from nlp.scoring import point_features, reason_evidence
+from nlp.scoring import point_feature_width, point_features, reason_evidence
 from nlp.taxonomy import Taxonomy
 from nlp.text import CallText
 
@@ -46,7 +46,7 @@ def point_matrix(calls: list[CallText], taxonomy: Taxonomy, vectorizer: TfidfVec
     before = [_neighbour(call, t.index, -1) for call in calls for t in call.role_turns("agent")]
     after = [_neighbour(call, t.index, +1) for call in calls for t in call.role_turns("agent")]
     dense = [point_features(call, taxonomy) for call in calls]
-    dense_rows = np.vstack(dense) if dense else np.zeros((0, len(taxonomy.script_points) + 8))
+    dense_rows = np.vstack(dense) if dense else np.zeros((0, point_feature_width(taxonomy)))
     return sparse.hstack([vectorizer.transform(texts), PREVIOUS_TURN_WEIGHT * vectorizer.transform(before),
                           NEXT_TURN_WEIGHT * vectorizer.transform(after), words.transform(agent_words(calls)),
                           sparse.csr_matrix(dense_rows)]).tocsr()

@@ -85,28 +85,32 @@ def industry_mask(call: CallText, taxonomy: Taxonomy) -> np.ndarray:
     return np.array([1.0 if code.applies_to(industry) else 0.0 for code in taxonomy.reasons.values()])
 
 
+CONTEXT_FEATURES = 7
+
+
 def point_features(call: CallText, taxonomy: Taxonomy) -> np.ndarray:
-    """Agent turn x (script-point cue counts + position and context features)."""
+    """Agent turn x (script-point cue counts, cue counts of the customer turn just before
+    (``after`` in the taxonomy: 太贵了 calls for objection handling, 为什么 for an explanation),
+    position and context features)."""
     agent = call.role_turns("agent")
+    points = taxonomy.script_points.values()
     rows = []
     for k, turn in enumerate(agent):
         previous = call.turns[turn.index - 1] if turn.index > 0 else None
+        said = previous.text if previous is not None and previous.role == "customer" else ""
+        prompted = [sum(1 for cue in code.after if cue.search(said)) for code in points]
         context = [
             float(k == 0), float(k == len(agent) - 1), float(k >= len(agent) - 2),
             k / max(1, len(agent) - 1), float(turn.text.rstrip().endswith(("?", "？", "吗", "呢"))),
             float("?" in turn.text or "？" in turn.text), min(len(turn.text), 120) / 120,
-            float(previous is not None and previous.role == "customer" and _objects(previous.text)),
         ]
-        rows.append(np.concatenate([cue_counts(turn, taxonomy.script_points), context]))
-    return np.array(rows) if rows else np.zeros((0, len(taxonomy.script_points) + 8))
+        rows.append(np.concatenate([cue_counts(turn, taxonomy.script_points), prompted, context]))
+    return np.array(rows) if rows else np.zeros((0, point_feature_width(taxonomy)))
 
 
-_OBJECTION = ("贵", "不需要", "不用", "考虑", "算了", "没必要", "不一定", "顾虑", "担心", "麻烦", "不划算", "再说", "比")
-
-
-def _objects(text: str) -> bool:
-    """Whether a customer turn sounds like an objection or hesitation."""
-    return any(word in text for word in _OBJECTION)
+def point_feature_width(taxonomy: Taxonomy) -> int:
+    """Columns of ``point_features``."""
+    return 2 * len(taxonomy.script_points) + CONTEXT_FEATURES
 
 
 class CueScorer:
@@ -133,12 +137,12 @@ class CueScorer:
         if not len(features):
             return features
         names = list(self.taxonomy.script_points)
-        counts = features[:, : len(names)].copy()
-        bonus = {"greeting": (0, 2.0), "closing": (2, 1.5), "needs_discovery": (4, 1.0),
-                 "objection_handling": (7, 1.0)}
+        width = len(names)
+        counts = features[:, :width] + np.minimum(features[:, width: 2 * width], 1.0)
+        bonus = {"greeting": (0, 2.0), "closing": (2, 1.5), "needs_discovery": (4, 1.0)}
         for point, (column, weight) in bonus.items():
             if point in names:
-                counts[:, names.index(point)] += weight * features[:, len(names) + column]
+                counts[:, names.index(point)] += weight * features[:, 2 * width + column]
         logits = 2.0 * counts
         logits -= logits.max(axis=1, keepdims=True)
         probs = np.exp(logits)

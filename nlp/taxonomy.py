@@ -20,7 +20,7 @@ from nlp.text import sound_cues
 
 DEFAULT_TAXONOMY = Path(__file__).resolve().parent.parent / "callscope" / "data" / "taxonomy.yaml"
 _SECTIONS = {"reasons", "script_points", "qa_violations", "competitor_dimensions", "lead_intents"}
-_CODE_FIELDS = {"name", "def", "cues", "examples", "industries", "excludes"}
+_CODE_FIELDS = {"name", "def", "cues", "examples", "industries", "excludes", "after"}
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -40,6 +40,7 @@ class Code:
     industries: tuple[str, ...] = ()
     sound_cues: tuple[tuple[int, str], ...] = ()   # (index in cues, loose pinyin) of plain cues of 3+ characters
     excludes: tuple[str, ...] = ()   # codes of the same section this one rules out when both are found
+    after: tuple[re.Pattern[str], ...] = ()   # script points: cues in the customer turn just before
 
     def applies_to(self, industry: str | None) -> bool:
         """Whether the code can occur in a call of this industry (unknown industry: always)."""
@@ -149,7 +150,7 @@ def _code(where: str, code: Any, body: Any) -> Code:
     if extra:
         raise TaxonomyError(f"{where}: unknown field(s) {', '.join(sorted(map(str, extra)))}; "
                             f"allowed: {', '.join(sorted(_CODE_FIELDS))}")
-    for key in ("cues", "examples", "industries", "excludes"):
+    for key in ("cues", "examples", "industries", "excludes", "after"):
         items = body.get(key, [])
         if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
             raise TaxonomyError(f"{where}.{key}: expected a list of non-empty strings")
@@ -157,7 +158,8 @@ def _code(where: str, code: Any, body: Any) -> Code:
     return Code(code, str(body.get("name", "")), str(body.get("def", "")),
                 tuple(_cue(where, c) for c in cues), tuple(body.get("examples", [])),
                 tuple(body.get("industries", [])),
-                sound_cues(cues), tuple(body.get("excludes", [])))
+                sound_cues(cues), tuple(body.get("excludes", [])),
+                tuple(_cue(where, c, "after") for c in body.get("after", [])))
 
 
 def compile_cue(cue: str) -> re.Pattern[str]:
@@ -165,11 +167,11 @@ def compile_cue(cue: str) -> re.Pattern[str]:
     return re.compile(cue[3:]) if cue.startswith("re:") else re.compile(re.escape(cue))
 
 
-def _cue(where: str, cue: str) -> re.Pattern[str]:
+def _cue(where: str, cue: str, field: str = "cues") -> re.Pattern[str]:
     try:
         return compile_cue(cue)
     except re.error as exc:
-        raise TaxonomyError(f"{where}.cues: bad regular expression {cue[3:]!r} ({exc})") from None
+        raise TaxonomyError(f"{where}.{field}: bad regular expression {cue[3:]!r} ({exc})") from None
 
 
 def _names(path: str, section: str, items: Any) -> tuple[str, ...]:

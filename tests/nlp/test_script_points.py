@@ -38,3 +38,17 @@ def test_back_channels_carry_no_point():
     call = make_call([("agent", "您好，很高兴为您服务。"), ("customer", "我想问问。"), ("agent", "嗯。"),
                       ("customer", "就是这个事。"), ("agent", "是的。")])
     assert [p.turn for p in find_script_points(call, SCORER)] == [0]
+
+
+@pytest.mark.parametrize("customer_text, expected", [
+    ("我这个月为什么多了二十块？", "explanation"),
+    ("那现在怎么办？能不能处理一下？", "solution"),
+    ("太贵了，我再考虑考虑。", "objection_handling"),
+])
+def test_what_the_customer_just_said_decides_an_undecided_turn(customer_text, expected):
+    # the same agent words answer a question, a request or an objection: `after` cues decide
+    call = make_call([("agent", "您好，中国移动，很高兴为您服务。"), ("customer", customer_text),
+                      ("agent", "好的，这个我来跟您说一下。"), ("customer", "嗯。"), ("agent", "嗯，您说。"),
+                      ("customer", "好。"), ("agent", "嗯，好的。"), ("customer", "没了。"), ("agent", "感谢您的来电，再见。")])
+    points = {p.turn: p.point for p in find_script_points(call, SCORER)}
+    assert points[2] == expected
