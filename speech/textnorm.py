@@ -22,9 +22,18 @@ def _t2s():
     return OpenCC("t2s")
 
 
+# t2s keeps 著, which traditional text uses for both 著 (著名) and the particle 着 (别著急, 放著吧);
+# in simplified text it is 着 except in these words
+_ZHU_WORDS = ("显著", "著名", "著作", "名著", "著称", "卓著", "土著", "编著", "专著", "原著", "巨著",
+              "论著", "著述", "著者", "昭著", "著录", "译著", "遗著", "合著", "新著", "著书")
+_ZHU = re.compile("|".join(_ZHU_WORDS) + "|著")
+
+
 def to_simplified(text: str) -> str:
-    """Traditional to simplified Chinese (OpenCC ``t2s``), full-width ASCII to half-width."""
-    return _t2s().convert(unicodedata.normalize("NFKC", text))
+    """Traditional to simplified Chinese (OpenCC ``t2s``, with 著 as the particle 着 outside words such
+    as 著名), full-width ASCII to half-width."""
+    text = _t2s().convert(unicodedata.normalize("NFKC", text))
+    return _ZHU.sub(lambda m: m.group(0) if len(m.group(0)) > 1 else "着", text) if "著" in text else text
 
 
 def spoken_numbers_to_digits(text: str) -> str:

@@ -12,6 +12,12 @@ def test_traditional_becomes_simplified():
     assert to_simplified("請問有什麼可以幫您？") == "请问有什么可以帮您?"
 
 
+def test_traditional_zhu_particle_becomes_zhe_but_words_with_zhu_stay():
+    # Whisper writes 别著急 / 放著吧; t2s alone leaves 著, which simplified text keeps only in words like 著名
+    assert to_simplified("您別著急，卡就放著吧，聽著不錯") == "您别着急,卡就放着吧,听着不错"
+    assert to_simplified("效果显著，一家著名的公司出的名著") == "效果显著,一家著名的公司出的名著"
+
+
 @pytest.mark.parametrize(
     "reference, hypothesis",
     [
