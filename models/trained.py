@@ -21,8 +21,8 @@ from nlp.taxonomy import Taxonomy
 from nlp.text import CallText
 
 TURN_SIMILARITY_WEIGHT = 2.0
-# the shared reason head is calibrated on few positives; 0.4 measured best in cross-validation
-REASON_THRESHOLD = 0.4
+# the shared reason head is calibrated on few positives; 0.35 measured best in cross-validation (mean of 5 shuffles)
+REASON_THRESHOLD = 0.35
 
 
 @dataclass
