@@ -9,7 +9,7 @@ CORPUS ?= ../shared/corpus/calls
 # our own transcripts of the corpus recordings (the model also learns from them)
 HEARD ?= out/corpus-transcripts
 
-.PHONY: run demo-batch test setup bench bench-nlp bench-reports model eval clean
+.PHONY: run demo-batch test setup bench bench-nlp bench-reports model eval eval-heldout clean
 
 $(BIN)/callscope: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -52,6 +52,13 @@ bench-reports: setup
 model: setup
 	$(BIN)/callscope transcribe $(CORPUS) --out $(HEARD)
 	$(BIN)/callscope train --corpus $(CORPUS) --transcripts $(HEARD) --out models/default
+
+# accuracy on calls written for evaluation only, by someone who never saw the cue lists (eval/heldout/README.md)
+eval-heldout: setup
+	$(BIN)/callscope analyze eval/heldout/dev --out out/eval/heldout-dev
+	$(BIN)/callscope eval --corpus eval/heldout/dev --pred out/eval/heldout-dev
+	$(BIN)/callscope analyze eval/heldout/test --out out/eval/heldout-test
+	$(BIN)/callscope eval --corpus eval/heldout/test --pred out/eval/heldout-test
 
 # accuracy of the bundled model and of the untrained cues on the labelled transcripts
 eval: setup

@@ -69,3 +69,17 @@ def test_bad_lead_file_names_it(tmp_path):
     path.write_text("signals: {accept: {weight: x}}\n", encoding="utf-8")
     with pytest.raises(ValueError, match="leads.yaml"):
         load_lead_patterns(str(path))
+
+
+def test_customer_asking_what_an_installment_costs_then_agreeing_is_a_lead():
+    call = make_call([
+        ("agent", "您好，信用卡中心，请问有什么可以帮您？"),
+        ("customer", "我这期账单有点多，想分一下。"),
+        ("agent", "可以的，您这期最高能办账单分期一万八。"),
+        ("customer", "分六期的话每期手续费多少？"),
+        ("agent", "每期手续费率零点七，六期一共七百五十六块。"),
+        ("customer", "行，那就分六期吧。"),
+    ], industry="bank")
+    lead = find_lead(call)
+    assert lead.intent == "high" and lead.product == "账单分期"
+    assert lead.turns == [3, 5]
