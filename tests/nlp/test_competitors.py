@@ -72,6 +72,8 @@ def test_mention_brand_and_dimension(industry, text, brand, dimension):
     ("insurance", "今天是老人寿辰，我们全家去吃饭"),
     ("bank", "我每个月都是用工行的卡还款的"),
     ("bank", "我从建行卡转账过来还的"),
+    ("bank", "我用建行卡给你们这张信用卡还的款"),          # the payment verb comes a clause-length later
+    ("bank", "钱是我从招行那张工资卡上划过来还的"),
     ("bank", "农业银行的卡可以还花呗吗"),
     ("bank", "花呗为什么绑不了农业银行"),
     ("insurance", "坐船横渡太平洋"),
