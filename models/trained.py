@@ -123,24 +123,24 @@ def _fit_points(calls, labels, taxonomy, vectorizer, words, weights) -> Logistic
     y, keep, row_weights = [], [], []
     row = 0
     for call, label, weight in zip(calls, labels, weights, strict=True):
-        by_turn = {p["turn"]: p["point"] for p in label.get("script_points", [])}
-        for turn in call.role_turns("agent"):
-            if turn.index in by_turn:
-                keep.append(row)
-                y.append(by_turn[turn.index])
-                row_weights.append(weight)
-            row += 1
+        for position, point in _agent_points(call, label):
+            keep.append(row + position)
+            y.append(point)
+            row_weights.append(weight)
+        row += len(call.role_turns("agent"))
     model = LogisticRegression(C=8.0, max_iter=3000, class_weight="balanced")
     return model.fit(x[keep], y, sample_weight=np.array(row_weights))
 
 
+def _agent_points(call: CallText, label: dict) -> list[tuple[int, str]]:
+    """(position among the call's agent turns, labelled point) of each labelled agent turn, in order."""
+    by_turn = {p["turn"]: p["point"] for p in label.get("script_points", [])}
+    return [(k, by_turn[t.index]) for k, t in enumerate(call.role_turns("agent")) if t.index in by_turn]
+
+
 def _point_sequences(calls, labels) -> list[list[str]]:
     """Each call's labelled script points in turn order."""
-    out = []
-    for call, label in zip(calls, labels, strict=True):
-        by_turn = {p["turn"]: p["point"] for p in label.get("script_points", [])}
-        out.append([by_turn[t.index] for t in call.role_turns("agent") if t.index in by_turn])
-    return out
+    return [[point for _, point in _agent_points(call, label)] for call, label in zip(calls, labels, strict=True)]
 
 
 def _fit_shared_reasons(calls, labels, taxonomy, weights) -> LogisticRegression:
