@@ -57,6 +57,8 @@ model: setup
 eval-heldout: setup
 	$(BIN)/callscope analyze eval/heldout/dev --out out/eval/heldout-dev
 	$(BIN)/callscope eval --corpus eval/heldout/dev --pred out/eval/heldout-dev
+	$(BIN)/callscope analyze eval/heldout/dev2 --out out/eval/heldout-dev2
+	$(BIN)/callscope eval --corpus eval/heldout/dev2 --pred out/eval/heldout-dev2
 	$(BIN)/callscope analyze eval/heldout/test --out out/eval/heldout-test
 	$(BIN)/callscope eval --corpus eval/heldout/test --pred out/eval/heldout-test
 
