@@ -83,3 +83,39 @@ def test_customer_asking_what_an_installment_costs_then_agreeing_is_a_lead():
     lead = find_lead(call)
     assert lead.intent == "high" and lead.product == "账单分期"
     assert lead.turns == [3, 5]
+
+
+def test_asking_what_to_do_is_not_agreeing_to_buy():
+    """怎么办吧 holds 办吧 but asks for a fix: in a disputed-charge call it is no lead."""
+    call = make_call([
+        ("agent", "您好，很高兴为您服务。"),
+        ("customer", "我这个月被扣了个视频会员，十九块九，我从来没开过。"),
+        ("agent", "我看到您号码上确实有一个第三方的视频会员业务，每月十九块九。"),
+        ("customer", "那你说怎么办吧，这钱我不认。"),
+        ("agent", "我马上帮您退订，已扣的费用给您提交退费申请。"),
+    ], direction="inbound", industry="telecom")
+    assert find_lead(call).intent == "none"
+
+
+def test_picking_the_recommended_plan_by_its_price_is_high_intent():
+    call = make_call([
+        ("agent", "您好，中国移动，请问有什么可以帮您？"),
+        ("customer", "我流量老是不够用，一个月要五十多个G。"),
+        ("agent", "建议换一个流量大一点的套餐，我们现在有一档八十八元的，含一百个G。"),
+        ("customer", "那行吧，就八十八的吧。"),
+    ], direction="inbound", industry="telecom")
+    lead = find_lead(call)
+    assert lead.intent == "high" and "套餐" in lead.product
+
+
+def test_extra_card_for_a_family_member_asked_in_an_activation_call_is_a_lead():
+    call = make_call([
+        ("agent", "您好，信用卡中心。"),
+        ("customer", "我收到新卡了，想激活一下。"),
+        ("agent", "好的，卡片已经帮您激活了。"),
+        ("customer", "我闺女在外地上学，能不能给她也弄一张，花我这个额度的？"),
+        ("agent", "可以办附属卡，跟您共用额度，免年费。"),
+        ("customer", "她这个岁数能办吗？行，我回头跟她说一声。"),
+    ], direction="inbound", industry="bank")
+    lead = find_lead(call)
+    assert lead.intent == "medium" and lead.product == "附属卡"
