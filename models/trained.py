@@ -21,8 +21,16 @@ from nlp.taxonomy import Taxonomy
 from nlp.text import CallText
 
 TURN_SIMILARITY_WEIGHT = 2.0
-# the shared reason head is calibrated on few positives; 0.35 measured best in cross-validation (mean of 5 shuffles)
-REASON_THRESHOLD = 0.35
+# the shared reason head is calibrated on few positives; 0.4 measured best in cross-validation (mean of 5 shuffles)
+# once it learns from thinned cues as well (below)
+REASON_THRESHOLD = 0.4
+# The cue lists were written while reading the training calls, so there a true reason fires many cues; a call
+# phrased by someone else fires fewer. The reason head also learns from copies of each call with every
+# (turn, reason) cue hit kept with this probability, so one or two hits still count. On 46 held-out calls
+# (eval/heldout dev + dev2) this took reasons micro-F1 from 0.82 to 0.86; on our transcripts of the corpus
+# recordings (cross-validated) macro-F1 from 0.807 to 0.861. 0.6 keeps the corpus CV mean above 0.9 (0.5: 0.899).
+CUE_KEEP = 0.6
+CUE_THINNED_COPIES = 6
 
 
 @dataclass
@@ -144,10 +152,22 @@ def _point_sequences(calls, labels) -> list[list[str]]:
 
 
 def _fit_shared_reasons(calls, labels, taxonomy, weights) -> LogisticRegression:
-    """One head over (call, reason) pairs described by reason-independent cue features."""
-    x = np.vstack([reason_pair_features(call, taxonomy) for call in calls])
-    y = np.concatenate([[code in label.get("reasons", []) for code in taxonomy.reasons] for label in labels])
-    return LogisticRegression(C=1.0, max_iter=3000).fit(x, y, sample_weight=np.repeat(weights, len(taxonomy.reasons)))
+    """One head over (call, reason) pairs described by reason-independent cue features, learnt from
+    each call as it is and from copies with thinned cue hits (``CUE_KEEP``), weighted as one call."""
+    rng = np.random.default_rng(0)
+    rows, targets, row_weights = [], [], []
+    for call, label, weight in zip(calls, labels, weights, strict=True):
+        evidence = reason_evidence(call, taxonomy)
+        found = [code in label.get("reasons", []) for code in taxonomy.reasons]
+        rows.append(reason_pair_features(call, taxonomy, evidence))
+        row_weights.append(np.full(len(found), weight))
+        for _ in range(CUE_THINNED_COPIES):
+            kept = rng.random(evidence.shape) < CUE_KEEP
+            rows.append(reason_pair_features(call, taxonomy, evidence * kept))
+            row_weights.append(np.full(len(found), weight / CUE_THINNED_COPIES))
+        targets += [found] * (1 + CUE_THINNED_COPIES)
+    return LogisticRegression(C=1.0, max_iter=3000).fit(np.vstack(rows), np.concatenate(targets),
+                                                        sample_weight=np.concatenate(row_weights))
 
 
 def _centroids(calls, labels, taxonomy, vectorizer) -> dict[str, np.ndarray]:

@@ -121,3 +121,37 @@ def test_train_learns_from_own_transcripts_and_says_so(tmp_path):
     assert result.exit_code == 0, result.output
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["calls"] == 10 and manifest["own_transcripts"] == {"folder": str(heard), "calls": 4}
+
+
+
+def test_reason_head_stays_confident_when_fewer_cues_fire(monkeypatch):
+    """Calls phrased unlike the training calls fire fewer cues: the head learnt from thinned copies
+    gives their true reasons more probability than a head learnt from the calls as they are."""
+    import numpy as np
+
+    import models.trained as trained_module
+    from models.features import reason_pair_features
+    from nlp.scoring import reason_evidence
+    from nlp.text import call_text
+
+    taxonomy = load_taxonomy(None)
+    corpus = load_corpus(CALLS, taxonomy)
+    texts = [call_text(c.conversation) for c in corpus]
+    labels = [c.labels for c in corpus]
+    train, test = list(range(0, len(corpus), 2)), list(range(1, len(corpus), 2))
+
+    def fit():
+        return trained_module._fit_shared_reasons([texts[i] for i in train], [labels[i] for i in train],
+                                                  taxonomy, [1.0] * len(train))
+
+    thinned = fit()
+    monkeypatch.setattr(trained_module, "CUE_THINNED_COPIES", 0)
+    as_is = fit()
+    rng = np.random.default_rng(1)
+    gains = []
+    for i in test:
+        evidence = reason_evidence(texts[i], taxonomy)
+        features = reason_pair_features(texts[i], taxonomy, evidence * (rng.random(evidence.shape) < 0.5))
+        true = np.array([code in labels[i]["reasons"] for code in taxonomy.reasons])
+        gains.append(thinned.predict_proba(features)[true, 1].mean() - as_is.predict_proba(features)[true, 1].mean())
+    assert np.mean(gains) > 0.02
