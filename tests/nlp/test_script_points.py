@@ -19,6 +19,7 @@ SCORER = CueScorer(load_taxonomy())
     ("本次通话会被录音，理财非存款，产品有风险，投资须谨慎。", "compliance_disclosure"),
     ("跟您确认一下，为您办理三十八元套餐，下个月生效，您确认吗？", "confirmation"),
     ("好的，感谢您的来电，祝您生活愉快，再见。", "closing"),
+    ("提醒您一下，缴费日之后有六十天宽限期，过了宽限期保单会中止效力。", "compliance_disclosure"),
 ])
 def test_point_of_a_clear_turn(agent_text, expected):
     call = make_call([("customer", "你好。"), ("agent", "嗯，我在听。"), ("customer", "嗯。"),
@@ -52,3 +53,27 @@ def test_what_the_customer_just_said_decides_an_undecided_turn(customer_text, ex
                       ("customer", "好。"), ("agent", "嗯，好的。"), ("customer", "没了。"), ("agent", "感谢您的来电，再见。")])
     points = {p.turn: p.point for p in find_script_points(call, SCORER)}
     assert points[2] == expected
+
+
+def test_outbound_opening_with_the_bundled_model():
+    """Checking the right person was reached is an identity check; 有一款 presents a product;
+    a grace-period reminder is a disclosure (cue phrasings added in the taxonomy)."""
+    from models.store import DEFAULT_MODEL, load_model
+
+    call = make_call([
+        ("agent", "您好，我是宏泽保险的客服小柏。"),
+        ("customer", "嗯，什么事？"),
+        ("agent", "请问是住在锦绣家园的郑女士吗？"),
+        ("customer", "是我。"),
+        ("agent", "郑女士，我们现在有一款养老年金保险，交十年，六十岁开始每年领钱，一直领到终身。"),
+        ("customer", "哦，多少钱一年？"),
+        ("agent", "一年交两万，十年以后每年能领一万五。"),
+        ("customer", "嗯，还有什么要注意的？"),
+        ("agent", "提醒您一下，缴费日之后有六十天宽限期，过了宽限期保单会中止效力。"),
+        ("customer", "行，我考虑一下。"),
+        ("agent", "好的，感谢您的接听，再见。"),
+    ], direction="outbound", industry="insurance")
+    points = {p.turn: p.point for p in find_script_points(call, load_model(DEFAULT_MODEL))}
+    assert points[2] == "identity_check"
+    assert points[4] == "product_pitch"
+    assert points[8] == "compliance_disclosure"
