@@ -77,3 +77,16 @@ def test_outbound_opening_with_the_bundled_model():
     assert points[2] == "identity_check"
     assert points[4] == "product_pitch"
     assert points[8] == "compliance_disclosure"
+
+
+def test_answering_a_comparison_with_other_companies_is_objection_handling():
+    """各家/每家/其他公司 answer a customer who compares; the cue scorer reads them without training."""
+    call = make_call([
+        ("agent", "您好，很高兴为您服务。"),
+        ("customer", "我朋友那边一个月才十九块三十个G，你们这个太贵了。"),
+        ("agent", "各家的价格会有一点差别，其他公司的套餐我没法评价，算下来我们这个一天不到一块钱。"),
+        ("customer", "哦，那我再想想。"),
+        ("agent", "好的，感谢您的来电，再见。"),
+    ])
+    points = {p.turn: p.point for p in find_script_points(call, SCORER)}
+    assert points[2] == "objection_handling"
