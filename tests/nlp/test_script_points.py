@@ -90,3 +90,15 @@ def test_answering_a_comparison_with_other_companies_is_objection_handling():
     ])
     points = {p.turn: p.point for p in find_script_points(call, SCORER)}
     assert points[2] == "objection_handling"
+
+
+def test_terms_of_a_loan_are_a_disclosure():
+    call = make_call([
+        ("agent", "您好，很高兴为您服务。"),
+        ("customer", "那利息到底多少？"),
+        ("agent", "折合年化利率大约百分之十三，具体以申请页面显示的为准，提前还款的话已收的手续费不退。"),
+        ("customer", "好的。"),
+        ("agent", "感谢您的来电，再见。"),
+    ])
+    points = {p.turn: p.point for p in find_script_points(call, SCORER)}
+    assert points[2] == "compliance_disclosure"
