@@ -153,7 +153,7 @@ def _point_sequences(calls, labels) -> list[list[str]]:
 
 def _fit_shared_reasons(calls, labels, taxonomy, weights) -> LogisticRegression:
     """One head over (call, reason) pairs described by reason-independent cue features, learnt from
-    each call as it is and from copies with thinned cue hits (``CUE_KEEP``), weighted as one call."""
+    each call as it is and from copies with thinned cue hits (``CUE_KEEP``) that together weigh as much as it."""
     rng = np.random.default_rng(0)
     rows, targets, row_weights = [], [], []
     for call, label, weight in zip(calls, labels, weights, strict=True):
