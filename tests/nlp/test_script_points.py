@@ -102,3 +102,21 @@ def test_terms_of_a_loan_are_a_disclosure():
     ])
     points = {p.turn: p.point for p in find_script_points(call, SCORER)}
     assert points[2] == "compliance_disclosure"
+
+
+def test_answer_to_already_having_one_is_objection_handling():
+    """The customer's 已经有 (already has one) or 怎么知道 (doubt) makes the agent's answer objection handling."""
+    for said in ("信用卡啊……我已经有一张招行的了。", "我怎么知道你是真的假的？"):
+        call = make_call([
+            ("agent", "您好，我是嘉禾银行的客服。"),
+            ("customer", said),
+            ("agent", "那正好多一张备用，我们这张卡额度也高一些。"),
+            ("customer", "哦。"),
+            ("agent", "这张卡首年免年费。"),
+            ("customer", "行吧。"),
+            ("agent", "跟您确认一下，给您办理这张卡，可以吗？"),
+            ("customer", "可以。"),
+            ("agent", "感谢您的接听，再见。"),
+        ])
+        points = {p.turn: p.point for p in find_script_points(call, SCORER)}
+        assert points[2] == "objection_handling", said
