@@ -46,6 +46,9 @@ _FUZZY_DEFAULT = {"@misc": "cc.fuzzy_alias.v1", "min_ratio": 70.0, "max_word_fre
 _Match = tuple[Span, float, str, tuple[int, int]]   # span, score, lexicon name, exact char offsets
 _Frame = tuple[str, tuple[str, ...], str, frozenset[str] | None]   # side, syllables, text, industries
 FUZZY_SCORE = 0.8
+# jieba frequency above which a word is an everyday word (官方 1748, 平常 1337), never a brand heard a
+# syllable off; rarer words (变性 188, 工号 3) may be slips for one (电信, 工行)
+EVERYDAY_WORD_FREQ = 1000
 FRAME_CHARS = 4
 _CLAUSE_EDGE = "，。？！；、,.?!;…"
 
@@ -68,7 +71,7 @@ class CompetitorFinder:
         self.name = name
         self.spans_key = spans_key
         self.lexicon: CompetitorPatterns = load_competitor_patterns(patterns)
-        self._word_freq = _use_domain_jieba(nlp, self.lexicon)
+        self._word_freq, self._everyday_freq = _use_domain_jieba(nlp, self.lexicon)
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         for text, (brand, kind) in self.lexicon.names.items():
             self.matcher.add(f"{brand}|{kind}", [nlp.make_doc(text)])
@@ -149,7 +152,10 @@ class CompetitorFinder:
                 if start < 0 or len(window) < size or taken.intersection(range(start, end)):
                     break
                 near = self.fuzzy.near(window)
-                if near is None or (near.close and not self._one_word(doc, start, end)):
+                # a name a close syllable off must be heard as a word of its own, and not as an everyday
+                # word that only sounds near it (官方客服 is no 广发; 变性 and 工号 are rare enough to be slips)
+                if near is None or (near.close and (not self._one_word(doc, start, end)
+                                                    or self._everyday_freq(window) > EVERYDAY_WORD_FREQ)):
                     continue
                 industry = self.lexicon.brands[self.lexicon.names[near.name][0]].industry
                 if (scope is None or industry in scope) and self._heard_enough(window, text, (start, end), side):
@@ -267,21 +273,26 @@ def domain_jieba(patterns: str, version: int):
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
     lexicon = load_competitor_patterns(patterns)
-    for word in [*load_lexicon().words(), *lexicon.names]:
+    words = [*load_lexicon().words(), *lexicon.names]
+    # how common each domain word is in everyday Chinese, before the boost that keeps it whole
+    tokenizer.everyday_freq = {word: int(tokenizer.FREQ.get(word) or 0) for word in words}
+    for word in words:
         tokenizer.add_word(word, freq=max(2000, tokenizer.suggest_freq(word, tune=False)))
     return tokenizer
 
 
-def _use_domain_jieba(nlp: Language, lexicon: CompetitorPatterns) -> Callable[[str], int]:
+def _use_domain_jieba(nlp: Language, lexicon: CompetitorPatterns) -> tuple[Callable[[str], int], Callable[[str], int]]:
     """Make a jieba ``zh`` tokenizer segment with the domain dictionary (names as whole tokens);
-    returns the dictionary's word frequency lookup (0 for unknown words)."""
+    returns the dictionary's word frequency lookup and the everyday one, without the domain boost
+    (0 for unknown words)."""
     tokenizer = nlp.tokenizer
     if getattr(tokenizer, "jieba_seg", None) is None:
         raise ValueError("competitor_finder needs spacy.blank('zh') with the jieba segmenter")
     seg = domain_jieba(lexicon.source, lexicon.version)
     tokenizer.jieba_seg = seg
-    freq = seg.FREQ
-    return lambda word: int(freq.get(word) or 0)
+    freq, everyday = seg.FREQ, seg.everyday_freq
+    return (lambda word: int(freq.get(word) or 0),
+            lambda word: everyday[word] if word in everyday else int(freq.get(word) or 0))
 
 
 def competitor_nlp(patterns: str | Path | None = None) -> Language:
