@@ -54,6 +54,7 @@ def _found(call: CallText, **kwargs) -> list[tuple[int, str, str]]:
     ("ecommerce", "京东的物流比你们快多了", "京东", "service"),
     ("ecommerce", "淘宝上退货都是上门取件，方便多了", "淘宝", "service"),
     ("ecommerce", "唯品会的正品有保障", "唯品会", "product"),
+    ("ecommerce", "你们这速度也太慢了，我在京东买东西第二天就到了", "京东", "service"),   # delivery speed
 ])
 def test_mention_brand_and_dimension(industry, text, brand, dimension):
     assert _found(_call(industry, ("customer", text))) == [(1, brand, dimension)]
