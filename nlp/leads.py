@@ -22,7 +22,7 @@ from nlp.text import CallText, sound_cues, sound_key, words
 DEFAULT_PATTERNS = Path(__file__).resolve().parent / "patterns" / "leads.yaml"
 SIGNALS = ("accept", "consider", "interest", "refuse")
 # a product name starts after the last of these in the matched run (您现在有意外险 -> 意外险)
-_BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项]|这个|那个|[的有是款下这那您你我他她了在把给就还都和办买要用开查]")
+_BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项]|这个|那个|[的有是款下这那您你我他她了在把给就还都和办买要用开查做]")
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,3 +119,14 @@ def test_extra_card_for_a_family_member_asked_in_an_activation_call_is_a_lead():
     ], direction="inbound", industry="bank")
     lead = find_lead(call)
     assert lead.intent == "medium" and lead.product == "附属卡"
+
+
+def test_asking_to_split_a_purchase_is_a_lead_named_by_the_agents_offer():
+    call = make_call([
+        ("agent", "您好，信用卡中心，请问有什么需要？"),
+        ("customer", "我前两天刷卡买了个冰箱，一万二，想看看能不能分个期。"),
+        ("agent", "您这笔消费可以做单笔分期，十二期的每期手续费率零点六五。"),
+        ("customer", "嗯……那我再想想。"),
+    ], direction="inbound", industry="bank")
+    lead = find_lead(call)
+    assert lead.intent != "none" and lead.product == "单笔分期"
