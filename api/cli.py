@@ -44,7 +44,7 @@ def transcribe(
     force: Annotated[bool, typer.Option(help="Transcribe again calls already in --out.")] = False,
 ) -> None:
     """Transcribe call recordings into timed, speaker-labelled transcripts with acoustic features."""
-    from speech.batch import find_recordings, transcribe_batch
+    from speech.batch import already_done, find_recordings, transcribe_batch
     from speech.lexicon import LexiconError, load_lexicon
     from speech.model import ModelNotFoundError, ModelSpec, resolve_model
     from speech.pipeline import PipelineOptions
@@ -65,12 +65,13 @@ def transcribe(
         _fail("no recordings found in the given paths")
     asr = AsrOptions(beam_size=beam_size, prompt_chars=prompt_chars, correct_homophones=not no_homophones)
     transcriber = Transcriber(spec, asr, lex)
-    with _progress(len(recordings)) as bar:
+    done = already_done(recordings, out, force=force)
+    with _progress(len(recordings), initial=len(done)) as bar:   # calls already done do not count as speed
         report = transcribe_batch(
             recordings, out, transcriber,
             options=PipelineOptions(channel_roles=roles),  # type: ignore[arg-type]
             force=force,
-            on_progress=lambda path, rep: _advance(bar, path, rep),
+            on_progress=lambda path, rep: _advance(bar, path, rep, counted=path not in done),
         )
     for path, reason in report.failed:
         typer.echo(f"FAILED {path}: {reason}", err=True)
@@ -517,15 +518,17 @@ def _transcripts(folder: Path | None) -> dict:
         _fail(f"--transcripts: {exc}")
 
 
-def _progress(total: int, desc: str = "transcribing"):
+def _progress(total: int, desc: str = "transcribing", initial: int = 0):
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="call", desc=desc, file=sys.stderr, dynamic_ncols=True)
+    return tqdm(total=total, initial=initial, unit="call", desc=desc, file=sys.stderr, dynamic_ncols=True)
 
 
-def _advance(bar, path: Path, report) -> None:
+def _advance(bar, path: Path, report, *, counted: bool = True) -> None:
+    """Show the batch's progress; a call not ``counted`` (already done, in the bar's start) only updates the text."""
     bar.set_postfix_str(f"{report.audio_s / 3600:.2f} h audio, {report.speed:.1f}x, last: {path.name}")
-    bar.update(1)
+    if counted:
+        bar.update(1)
 
 
 def _fail(message: str) -> None:

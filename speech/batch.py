@@ -66,13 +66,14 @@ def transcribe_batch(
     out_dir.mkdir(parents=True, exist_ok=True)
     report = BatchReport()
     owners: dict[str, Path] = {}
+    done = already_done(recordings, out_dir, force=force)
     started = time.perf_counter()
     for path in recordings:
         call_id = path.stem
         target = out_dir / f"{call_id}.json"
         if call_id in owners:
             report.failed.append((path, f"call id {call_id!r} is already used by {owners[call_id]}"))
-        elif target.exists() and not force:
+        elif path in done:
             report.skipped.append(path)
         else:
             _transcribe_one(path, target, transcriber, options, report)
@@ -81,6 +82,13 @@ def transcribe_batch(
         if on_progress:
             on_progress(path, report)
     return report
+
+
+def already_done(recordings: list[Path], out_dir: Path, *, force: bool = False) -> set[Path]:
+    """Recordings whose transcript is already in ``out_dir`` (none when ``force``): a re-run skips them."""
+    if force:
+        return set()
+    return {path for path in recordings if (out_dir / f"{path.stem}.json").exists()}
 
 
 METADATA_FIELDS = ("direction", "industry", "customer_id", "agent_id", "queue", "started_at", "path", "history")
