@@ -113,14 +113,15 @@ def fit_scorer(calls: list[CallText], labels: list[dict], taxonomy: Taxonomy, *,
     words = word_vectorizer().fit(agent_words(calls))
     words.stop_words_ = None
     point_model = _fit_points(calls, labels, taxonomy, vectorizer, words, weights)
+    evidence = [reason_evidence(call, taxonomy) for call in calls]   # both reason fits read it
     return TrainedScorer(
         taxonomy=taxonomy,
         vectorizer=vectorizer,
         word_vectorizer=words,
         point_model=point_model,
         point_transitions=transition_log_probs(_point_sequences(calls, labels), list(point_model.classes_)),
-        shared_reason_model=_fit_shared_reasons(calls, labels, taxonomy, weights),
-        reason_centroids=_centroids(calls, labels, taxonomy, vectorizer),
+        shared_reason_model=_fit_shared_reasons(calls, labels, taxonomy, weights, evidence),
+        reason_centroids=_centroids(calls, labels, taxonomy, vectorizer, evidence),
         version=version,
     )
 
@@ -151,13 +152,13 @@ def _point_sequences(calls, labels) -> list[list[str]]:
     return [[point for _, point in _agent_points(call, label)] for call, label in zip(calls, labels, strict=True)]
 
 
-def _fit_shared_reasons(calls, labels, taxonomy, weights) -> LogisticRegression:
+def _fit_shared_reasons(calls, labels, taxonomy, weights, evidences) -> LogisticRegression:
     """One head over (call, reason) pairs described by reason-independent cue features, learnt from
-    each call as it is and from copies with thinned cue hits (``CUE_KEEP``) that together weigh as much as it."""
+    each call as it is and from copies with thinned cue hits (``CUE_KEEP``) that together weigh as much as it.
+    ``evidences`` holds each call's ``reason_evidence``."""
     rng = np.random.default_rng(0)
     rows, targets, row_weights = [], [], []
-    for call, label, weight in zip(calls, labels, weights, strict=True):
-        evidence = reason_evidence(call, taxonomy)
+    for call, label, weight, evidence in zip(calls, labels, weights, evidences, strict=True):
         found = [code in label.get("reasons", []) for code in taxonomy.reasons]
         rows.append(reason_pair_features(call, taxonomy, evidence))
         row_weights.append(np.full(len(found), weight))
@@ -170,16 +171,16 @@ def _fit_shared_reasons(calls, labels, taxonomy, weights) -> LogisticRegression:
                                                         sample_weight=np.concatenate(row_weights))
 
 
-def _centroids(calls, labels, taxonomy, vectorizer) -> dict[str, np.ndarray]:
-    """Mean n-gram vector of the customer turns with cue evidence for each reason."""
+def _centroids(calls, labels, taxonomy, vectorizer, evidences) -> dict[str, np.ndarray]:
+    """Mean n-gram vector of the customer turns with cue evidence for each reason (``evidences``: each
+    call's ``reason_evidence``)."""
     rows = {}
     for k, code in enumerate(taxonomy.reasons):
         texts = []
-        for call, label in zip(calls, labels, strict=True):
+        for call, label, evidence in zip(calls, labels, evidences, strict=True):
             if code not in label.get("reasons", []):
                 continue
-            evidence = reason_evidence(call, taxonomy)[:, k]
-            texts += [t.text for t in call.role_turns("customer") if evidence[t.index] > 0]
+            texts += [t.text for t in call.role_turns("customer") if evidence[t.index, k] > 0]
         texts += list(taxonomy.reasons[code].examples)
         centroid = np.asarray(vectorizer.transform(texts).mean(axis=0)) if texts else np.zeros((1, len(vectorizer.vocabulary_)))
         rows[code] = normalize(centroid)[0]

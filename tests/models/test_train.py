@@ -123,7 +123,6 @@ def test_train_learns_from_own_transcripts_and_says_so(tmp_path):
     assert manifest["calls"] == 10 and manifest["own_transcripts"] == {"folder": str(heard), "calls": 4}
 
 
-
 def test_reason_head_stays_confident_when_fewer_cues_fire(monkeypatch):
     """Calls phrased unlike the training calls fire fewer cues: the head learnt from thinned copies
     gives their true reasons more probability than a head learnt from the calls as they are."""
@@ -141,8 +140,8 @@ def test_reason_head_stays_confident_when_fewer_cues_fire(monkeypatch):
     train, test = list(range(0, len(corpus), 2)), list(range(1, len(corpus), 2))
 
     def fit():
-        return trained_module._fit_shared_reasons([texts[i] for i in train], [labels[i] for i in train],
-                                                  taxonomy, [1.0] * len(train))
+        return trained_module._fit_shared_reasons([texts[i] for i in train], [labels[i] for i in train], taxonomy,
+                                                  [1.0] * len(train), [reason_evidence(texts[i], taxonomy) for i in train])
 
     thinned = fit()
     monkeypatch.setattr(trained_module, "CUE_THINNED_COPIES", 0)
