@@ -79,29 +79,20 @@ def test_outbound_opening_with_the_bundled_model():
     assert points[8] == "compliance_disclosure"
 
 
-def test_answering_a_comparison_with_other_companies_is_objection_handling():
-    """各家/每家/其他公司 answer a customer who compares; the cue scorer reads them without training."""
-    call = make_call([
-        ("agent", "您好，很高兴为您服务。"),
-        ("customer", "我朋友那边一个月才十九块三十个G，你们这个太贵了。"),
-        ("agent", "各家的价格会有一点差别，其他公司的套餐我没法评价，算下来我们这个一天不到一块钱。"),
-        ("customer", "哦，那我再想想。"),
-        ("agent", "好的，感谢您的来电，再见。"),
-    ])
+@pytest.mark.parametrize("customer_text, agent_text, expected", [
+    # 各家/每家/其他公司 answer a customer who compares
+    ("我朋友那边一个月才十九块三十个G，你们这个太贵了。",
+     "各家的价格会有一点差别，其他公司的套餐我没法评价，算下来我们这个一天不到一块钱。", "objection_handling"),
+    # the terms of a loan
+    ("那利息到底多少？",
+     "折合年化利率大约百分之十三，具体以申请页面显示的为准，提前还款的话已收的手续费不退。", "compliance_disclosure"),
+])
+def test_answer_in_a_short_call(customer_text, agent_text, expected):
+    """The cue scorer reads the cue phrasings added in the taxonomy without training."""
+    call = make_call([("agent", "您好，很高兴为您服务。"), ("customer", customer_text), ("agent", agent_text),
+                      ("customer", "好的。"), ("agent", "感谢您的来电，再见。")])
     points = {p.turn: p.point for p in find_script_points(call, SCORER)}
-    assert points[2] == "objection_handling"
-
-
-def test_terms_of_a_loan_are_a_disclosure():
-    call = make_call([
-        ("agent", "您好，很高兴为您服务。"),
-        ("customer", "那利息到底多少？"),
-        ("agent", "折合年化利率大约百分之十三，具体以申请页面显示的为准，提前还款的话已收的手续费不退。"),
-        ("customer", "好的。"),
-        ("agent", "感谢您的来电，再见。"),
-    ])
-    points = {p.turn: p.point for p in find_script_points(call, SCORER)}
-    assert points[2] == "compliance_disclosure"
+    assert points[2] == expected
 
 
 def test_answer_to_already_having_one_is_objection_handling():
