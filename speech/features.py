@@ -16,7 +16,7 @@ import numpy as np
 from callscope.types import Acoustics, Span, Turn
 from speech.audio import SAMPLE_RATE
 from speech.segments import Region
-from speech.textnorm import comparable_text
+from speech.textnorm import written_chars
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ def measure(
     overlaps = _overlaps(merged.get("agent", []), merged.get("customer", []), options.min_overlap_s)
     chars = {role: 0 for role in talk}
     for turn in turns:
-        chars[turn.role] = chars.get(turn.role, 0) + len(comparable_text(turn.text))
+        chars[turn.role] = chars.get(turn.role, 0) + written_chars(turn.text)
     rate = {role: (chars[role] / (talk[role] / 60.0) if talk[role] > 0 else 0.0) for role in talk}
     return Acoustics(
         talk_s=talk,

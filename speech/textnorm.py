@@ -48,7 +48,41 @@ def spoken_numbers_to_digits(text: str) -> str:
             return text
 
 
+_NUMERAL_DIGITS = {"零": "0", "〇": "0", "幺": "1", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4",
+                   "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+# three or more numerals with no unit between them are read digit by digit (尾号零零三, 八〇三六)
+_DIGIT_STRING = re.compile(f"[{''.join(_NUMERAL_DIGITS)}]{{3,}}")
+# Arabic digits with a unit, as Whisper writes amounts: 2万, 4.5万, 1万5 (= 15000), 1千2 (= 1200)
+_DIGITS_WITH_UNIT = re.compile(r"(\d+(?:\.\d+)?)([千万亿])(\d(?![\d.十百千万亿]))?")
+_UNIT = {"千": 1000, "万": 10_000, "亿": 100_000_000}
+_PERCENT = re.compile(r"百分之(\d+(?:\.\d+)?)")
+
+
+def canonical_numbers(text: str) -> str:
+    """Every number written one way, digits: 一万五 / 1万5 -> 15000, 零零三 -> 003 (zeros kept),
+    百分之零点七 / 百分之0.7 -> 0.7%. For scoring, where the same amount must compare equal however
+    the reference or Whisper wrote it."""
+    text = _DIGIT_STRING.sub(lambda m: "".join(_NUMERAL_DIGITS[c] for c in m.group(0)), text)
+    text = spoken_numbers_to_digits(text)
+    text = _DIGITS_WITH_UNIT.sub(_expand_unit, text)
+    return _PERCENT.sub(r"\1%", text)
+
+
+def _expand_unit(match: re.Match[str]) -> str:
+    """2万 -> 20000, 1万5 -> 15000: a lone digit after the unit is the next unit down."""
+    unit = _UNIT[match.group(2)]
+    value = float(match.group(1)) * unit + (int(match.group(3)) * unit / 10 if match.group(3) else 0)
+    return str(int(value)) if value == int(value) else str(value)
+
+
+def written_chars(text: str) -> int:
+    """Characters said, for speech rate: simplified text without punctuation or spaces, numbers
+    as written (五十八 is three characters, as it is three syllables)."""
+    return sum(1 for ch in to_simplified(text) if _KEEP.match(ch) and ch != "_")
+
+
 def comparable_text(text: str) -> str:
-    """Text reduced for CER: simplified, numbers as digits, letters upper-case, no punctuation."""
-    text = spoken_numbers_to_digits(to_simplified(text))
+    """Text reduced for CER: simplified, numbers as canonical digits, letters upper-case, no
+    punctuation."""
+    text = canonical_numbers(to_simplified(text))
     return "".join(ch for ch in text.upper() if _KEEP.match(ch) and ch != "_")
