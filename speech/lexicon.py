@@ -14,6 +14,12 @@ from pathlib import Path
 
 DEFAULT_LEXICON = Path(__file__).resolve().parent.parent / "callscope" / "data" / "lexicon.txt"
 _HAN = re.compile(r"[\u4e00-\u9fff]+")
+# a run of Chinese that may hold lone digits: Whisper writes a syllable that sounds like a number as
+# the digit (分期 -> 分7, 逾期 -> 逾7), so a lone digit between characters may be part of a word
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]+(?:\d(?![\d.%])[\u4e00-\u9fff]*)*")
+_DIGIT_SYLLABLE = dict(zip("0123456789", "零一二三四五六七八九"))
+# after a digit, these make it a real number (分7期 is seven instalments, not 分期期)
+_COUNTED = set("期个月天年号点次块元角毛万千百亿分秒岁倍位张笔台条成折度")
 
 
 class LexiconError(ValueError):
@@ -76,7 +82,7 @@ class Lexicon:
         """
         words = tuple(w for w in self.words() if len(w) >= 2 and _HAN.fullmatch(w))
         if words:
-            text = _HAN.sub(lambda m: _corrected(m.group(0), words), text)
+            text = _HAN_RUN.sub(lambda m: _corrected_with_digits(m.group(0), words), text)
         for rewrite in self.rewrites:
             text = rewrite.pattern.sub(rewrite.replacement, text)
         return text
@@ -181,6 +187,22 @@ def _corrected(run: str, words: tuple[str, ...]) -> str:
                for a in _loose_readings(run[i]) for b in _loose_readings(run[i + 1])):
         return run
     return _correct_run(run, _pinyin_table(words))
+
+
+def _corrected_with_digits(run: str, words: tuple[str, ...]) -> str:
+    """``_corrected`` on a run in which lone digits are read as their syllable (分7 -> 分七 -> 分期);
+    a digit no lexicon word took is put back, and one followed by a counted word (7期, 7个) is a
+    number and never read as a syllable."""
+    if run.isascii() or not any(ch.isdigit() for ch in run):
+        return _corrected(run, words)
+    read = "".join(
+        _DIGIT_SYLLABLE[ch] if ch.isdigit() and run[i + 1: i + 2] not in _COUNTED else ch
+        for i, ch in enumerate(run)
+    )
+    out = _corrected(read, words)
+    if len(out) != len(run):
+        return run
+    return "".join(orig if orig.isdigit() and new == read[i] else new for i, (orig, new) in enumerate(zip(run, out)))
 
 
 @lru_cache(maxsize=8)

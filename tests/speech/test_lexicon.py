@@ -34,6 +34,10 @@ def test_prompt_is_simplified_and_bounded():
         ("今天天气很好", "今天天气很好"),
         ("您看这个方案合适吗", "您看这个方案合适吗"),  # he2shi4: not 核实 (he2shi2)
         ("可以分七还款吗", "可以分期还款吗"),  # 分七 is no word: toneless match allowed
+        ("分7的话每期手续费", "分期的话每期手续费"),  # Whisper writes the syllable qi as the digit 7
+        ("我从来没逾7过", "我从来没逾期过"),
+        ("分7期还款", "分7期还款"),  # a digit before a counted word is a number
+        ("我有1张卡", "我有1张卡"),
         ("每月送四十个级通用流量", "每月送四十个G通用流量"),
         ("超过40级高速流量以后限速", "超过40G高速流量以后限速"),
         ("这是十级伤残", "这是十级伤残"),
