@@ -59,6 +59,8 @@ def test_service_call_without_an_offer_is_no_lead():
     ("再送您三个视频会员", ["视频会员"]),             # a count is no part of the name
     ("这款臻享白金卡首年免年费", ["臻享白金卡"]),
     ("我想办一张信用卡", ["信用卡"]),               # 用 is a boundary character, but not inside 信用卡
+    ("您说的是一号双终端", ["一号双终端"]),
+    ("手表这种智能终端也能用", ["智能终端"]),          # 终端 alone names a device product
 ])
 def test_product_phrases(text, expected):
     assert products_in(text, load_lead_patterns()) == expected
@@ -130,3 +132,17 @@ def test_asking_to_split_a_purchase_is_a_lead_named_by_the_agents_offer():
     ], direction="inbound", industry="bank")
     lead = find_lead(call)
     assert lead.intent != "none" and lead.product == "单笔分期"
+
+
+def test_asking_for_something_cheaper_without_you_have_is_interest():
+    # 你们有没有便宜点的 as heard: 你没有便宜点的. The customer still asks for a cheaper plan
+    call = make_call([
+        ("agent", "阿姨您好，我们现在有视频会员的活动，送三个月。"),
+        ("customer", "我不看那个。我一个月话费要五十多，你没有便宜点的，老年人用的那种套餐？"),
+        ("agent", "有的，有一款老年套餐，十八块一个月。"),
+    ], direction="outbound", industry="telecom")
+    assert find_lead(call).intent != "none"
+    assert find_lead(make_call([
+        ("agent", "您好，我们现在有视频会员的活动。"),
+        ("customer", "这个也没有便宜多少，不要了。"),
+    ], direction="outbound", industry="telecom")).intent == "none"
