@@ -9,6 +9,7 @@ each channel with default settings (the baseline):
 - CER on the real read-speech samples in ``shared/realdata/mandarin-speech-samples``.
 
 Usage: python benchmarks/asr.py [--calls DIR] [--limit N] [--no-baseline] [--no-mono] [--threads 2]
+       [--beam-size 5] [--compute-type int8]
 """
 
 from __future__ import annotations
@@ -153,6 +154,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="use N calls spread over the set")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--beam-size", type=int, default=5)
+    parser.add_argument("--compute-type", default="int8", help="CTranslate2 compute type (int8, float32...)")
     parser.add_argument("--prompt-chars", type=int, default=0, help="lexicon prompt length (0: none)")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-mono", action="store_true")
@@ -161,7 +163,7 @@ def main() -> None:
     args = parser.parse_args()
 
     calls = pick_calls(args.calls, args.limit)
-    spec = ModelSpec(resolve_model(), cpu_threads=args.threads)
+    spec = ModelSpec(resolve_model(), compute_type=args.compute_type, cpu_threads=args.threads)
     transcriber = Transcriber(
         spec, AsrOptions(beam_size=args.beam_size, prompt_chars=args.prompt_chars), load_lexicon()
     )
