@@ -21,6 +21,9 @@ from nlp.text import CallText, sound_cues, sound_key, words
 
 DEFAULT_PATTERNS = Path(__file__).resolve().parent / "patterns" / "leads.yaml"
 SIGNALS = ("accept", "consider", "interest", "refuse")
+# how far back a customer's question may refer to a product named earlier (three exchanges): 那我能申请
+# 十万吗 asks about the 现金分期 the agent named two exchanges before
+RECENT_TURNS = 6
 # a product name starts after the last of these in the matched run (您现在有意外险 -> 意外险)
 _BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项]|这个|那个|[的有是款下这那您你我他她了在把给就还都和办买要用开查做]")
 
@@ -121,7 +124,8 @@ def offer_turns(call: CallText, patterns: LeadPatterns,
     """Turns where a product is on the table: an agent offering it, or a customer asking about it.
 
     In an outbound call every agent turn that names a product is the offer; inbound, the agent must
-    also pitch it (推荐, 有一款, 活动...), or the customer must ask about it then or right after.
+    also pitch it (推荐, 有一款, 活动...), or the customer must ask about it (naming it, or asking
+    about the product named last in the ``RECENT_TURNS`` before).
     ``signals`` are the customer turns' ``signal_counts`` by turn index, when already worked out.
     """
     signals = signals if signals is not None else customer_signals(call, patterns)
@@ -135,12 +139,20 @@ def offer_turns(call: CallText, patterns: LeadPatterns,
             continue
         if not signals[turn.index]["interest"]:
             continue
-        previous = call.turns[turn.index - 1] if turn.index else None
-        names = names or (products_in(previous.text, patterns, previous.words)
-                          if previous and previous.role == "agent" else [])
+        names = names or _recently_named(call, turn.index, patterns)
         if names:
             offers.append((turn.index, names))
     return offers
+
+
+def _recently_named(call: CallText, index: int, patterns: LeadPatterns) -> list[str]:
+    """The products named last in the few turns before ``index``: what a customer's question
+    (那我能申请十万吗, 利息多少) is about when it does not name it again."""
+    for earlier in reversed(call.turns[max(0, index - RECENT_TURNS): index]):
+        names = products_in(earlier.text, patterns, earlier.words)
+        if names:
+            return names
+    return []
 
 
 def find_lead(call: CallText, *, patterns: str | Path | None = None) -> Lead:

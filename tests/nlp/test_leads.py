@@ -146,3 +146,25 @@ def test_asking_for_something_cheaper_without_you_have_is_interest():
         ("agent", "您好，我们现在有视频会员的活动。"),
         ("customer", "这个也没有便宜多少，不要了。"),
     ], direction="outbound", industry="telecom")).intent == "none"
+
+
+def test_a_question_about_a_product_named_a_few_turns_earlier_is_interest_in_it():
+    # the customer's 能申请 comes two exchanges after the agent named 现金分期 (without a pitch word)
+    turns = [
+        ("agent", "您好，信用卡中心。"),
+        ("customer", "你好，我想问下能把钱打到储蓄卡上的那种叫什么？"),
+        ("agent", "您说的是我们的现金分期。麻烦您提供一下姓名和身份证后四位。"),
+        ("customer", "王刚，后四位四零四一。"),
+        ("agent", "王先生您好，核实通过。请问您大概需要多少钱？"),
+        ("customer", "装修差不多要十万。"),
+        ("agent", "最高可以批二十万，资金直接打到您的借记卡上。"),
+        ("customer", "那我能申请十万吗？"),
+        ("agent", "可以的。"),
+        ("customer", "那我申请吧。"),
+    ]
+    lead = find_lead(make_call(turns, direction="inbound", industry="bank"))
+    assert lead.intent == "high" and lead.product == "现金分期"
+    # the same question long after the product came up is about something else
+    padding = [("agent", "好的，我看一下。"), ("customer", "嗯。")] * 4
+    late = turns[:3] + padding + [("customer", "那我能申请调额吗？"), ("agent", "可以的。")]
+    assert find_lead(make_call(late, direction="inbound", industry="bank")).intent == "none"
