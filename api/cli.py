@@ -220,6 +220,8 @@ def train(
     cv: Annotated[int, typer.Option(help="Cross-validation folds to report (0: skip).")] = 5,
     transcripts: Annotated[Path | None, typer.Option(help="Our own transcripts of the corpus recordings "
                                                           "(from `callscope transcribe`): also learn from them and report CV figures on them.")] = None,
+    extra: Annotated[list[Path] | None, typer.Option(help="More labelled calls (repeatable), for the script-point "
+                                                     "head and the reasons' turn attribution; never scored in CV.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the cross-validated metrics as JSON.")] = False,
 ) -> None:
     """Learn reason and script-point heads from labelled calls; save a versioned model folder."""
@@ -228,7 +230,7 @@ def train(
     from models.corpus import load_corpus
     from models.crossval import cross_validate
     from models.evaluate import summary_lines
-    from models.heard import training_set
+    from models.heard import training_set, with_extra
     from models.outcome import save_outcome
     from models.risk import save_risk
     from models.store import new_version, save_model
@@ -239,13 +241,16 @@ def train(
     try:
         tax = load_taxonomy(taxonomy)
         calls = load_corpus(corpus, tax)
+        more = [call for folder in extra or [] for call in load_corpus(folder, tax)]
     except (TaxonomyError, ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
     info: dict = {"corpus": str(corpus), "calls": len(calls)}
+    if extra:
+        info["extra"] = {"folders": [str(f) for f in extra], "calls": len(more)}
     heard_conversations = _transcripts(transcripts)
     if cv:
         with _progress(cv, "cross-validating") as bar:
-            metrics = cross_validate(calls, tax, folds=cv, transcripts=heard_conversations,
+            metrics = cross_validate(calls, tax, folds=cv, transcripts=heard_conversations, extra=more,
                                      on_fold=lambda k: bar.update(1))
         info["cross_validation"] = metrics
         if as_json:
@@ -262,7 +267,8 @@ def train(
     texts, labels, weights = training_set(calls, [call_text(c.conversation) for c in calls], heard)
     if heard:
         info["own_transcripts"] = {"folder": str(transcripts), "calls": len(heard)}
-    scorer = fit_scorer(texts, labels, tax, weights=weights, version=new_version())
+    scorer = fit_scorer(taxonomy=tax, version=new_version(),
+                        **with_extra(texts, labels, weights, [call_text(c.conversation) for c in more], more))
     outcome_model = _train_outcome(calls, cv, info)
     risk_info = _train_risk(scorer, calls, cv, outcome_model)
     risk_model = risk_info.pop("_model") if risk_info else None
@@ -273,7 +279,8 @@ def train(
         save_risk(risk_model, folder)
     if outcome_model is not None:
         save_outcome(outcome_model, folder)
-    typer.echo(f"model {scorer.version} trained on {len(calls)} calls, saved to {folder.resolve()}")
+    typer.echo(f"model {scorer.version} trained on {len(calls)} calls"
+               + (f" and {len(more)} extra" if more else "") + f", saved to {folder.resolve()}")
 
 
 def _train_outcome(calls, cv: int, info: dict):

@@ -1,12 +1,13 @@
 """Cross-validated accuracy over several shuffles of the folds: mean, spread and the worst shuffle.
 
-    python benchmarks/crossval.py [--corpus DIR] [--transcripts DIR] [--shuffles N] [--codes]
+    python benchmarks/crossval.py [--corpus DIR] [--transcripts DIR] [--extra DIR]... [--shuffles N] [--codes]
 
 `callscope train` reports one 5-fold split. On 60 calls with reason codes of one to five calls each,
 one call moving between folds moves a code's F1 by up to 0.5, so a single split can flatter or
 wrong a change; this repeats the cross-validation with N different shuffles (seeds 0..N-1) and
 prints each task's mean, standard deviation and minimum. With ``--transcripts`` (our own
-transcripts of the recordings, as for `callscope train`) it also reports figures on them.
+transcripts of the recordings, as for `callscope train`) it also reports figures on them; with
+``--extra`` those labelled calls join every training fold and are never scored.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "calls")
     parser.add_argument("--transcripts", type=Path, default=None)
+    parser.add_argument("--extra", type=Path, action="append", default=[],
+                        help="more labelled calls for training only (as callscope train --extra); repeatable")
     parser.add_argument("--taxonomy", type=Path, default=None)
     parser.add_argument("--shuffles", type=int, default=5)
     parser.add_argument("--codes", action="store_true", help="also print per-code F1 means")
@@ -44,10 +47,11 @@ def main() -> None:
 
     taxonomy = load_taxonomy(args.taxonomy)
     corpus = load_corpus(args.corpus, taxonomy)
+    extra = [call for folder in args.extra for call in load_corpus(folder, taxonomy)]
     heard = load_transcripts(args.transcripts) if args.transcripts else {}
     runs: dict[str, list[dict]] = {}
     for seed in range(args.shuffles):
-        metrics = cross_validate(corpus, taxonomy, seed=seed, transcripts=heard or None)
+        metrics = cross_validate(corpus, taxonomy, seed=seed, transcripts=heard or None, extra=extra)
         for view in VIEWS:
             if view in metrics:
                 runs.setdefault(view, []).append(metrics[view])

@@ -10,7 +10,7 @@ from sklearn.model_selection import StratifiedKFold
 from callscope.types import Conversation
 from models.corpus import LabelledCall
 from models.evaluate import evaluate, realign
-from models.heard import training_set
+from models.heard import training_set, with_extra
 from models.trained import fit_scorer
 from nlp.findings import call_findings
 from nlp.scoring import CueScorer
@@ -25,7 +25,7 @@ def stratum(call: LabelledCall) -> str:
 
 
 def cross_validate(corpus: list[LabelledCall], taxonomy: Taxonomy, *, folds: int = 5, seed: int = 0,
-                   transcripts: dict[str, Conversation] | None = None,
+                   transcripts: dict[str, Conversation] | None = None, extra: list[LabelledCall] = (),
                    on_fold: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Per-task metrics of the trained model (out-of-fold) and of the untrained cue scorer.
 
@@ -33,8 +33,11 @@ def cross_validate(corpus: list[LabelledCall], taxonomy: Taxonomy, *, folds: int
     also learn from our transcripts of their calls (``models.heard``), as ``callscope train`` does,
     and each held-out call is also analysed from its transcript, turns aligned to the labelled
     ones by time: the figures a site gets from recordings rather than from written transcripts.
+    ``extra`` calls join every training fold as ``callscope train --extra`` uses them, and are
+    never scored.
     """
     texts = [call_text(c.conversation) for c in corpus]
+    extra_texts = [call_text(c.conversation) for c in extra]
     heard = {cid: call_text(conv) for cid, conv in (transcripts or {}).items()}
     on_audio: list[tuple[dict, dict]] = []
     labels = [c.labels for c in corpus]
@@ -44,7 +47,7 @@ def cross_validate(corpus: list[LabelledCall], taxonomy: Taxonomy, *, folds: int
     trained: list[tuple[dict, dict] | None] = [None] * len(corpus)
     for k, (train, test) in enumerate(splitter.split(texts, groups)):
         train_texts, train_labels, weights = training_set(corpus, texts, heard, train)
-        scorer = fit_scorer(train_texts, train_labels, taxonomy, weights=weights)
+        scorer = fit_scorer(taxonomy=taxonomy, **with_extra(train_texts, train_labels, weights, extra_texts, extra))
         for i in test:
             trained[i] = (_findings(texts[i], scorer), labels[i])
             own = heard.get(corpus[i].conversation.call_id)

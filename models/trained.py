@@ -27,7 +27,7 @@ REASON_THRESHOLD = 0.4
 # The cue lists were written while reading the training calls, so there a true reason fires many cues; a call
 # phrased by someone else fires fewer. The reason head also learns from copies of each call with every
 # (turn, reason) cue hit kept with this probability, so one or two hits still count. On 46 held-out calls
-# (eval/heldout dev + dev2) this took reasons micro-F1 from 0.82 to 0.86; on our transcripts of the corpus
+# (eval/extra dev + dev2, then held out) this took reasons micro-F1 from 0.82 to 0.86; on our transcripts of the corpus
 # recordings (cross-validated) macro-F1 from 0.807 to 0.861. 0.6 keeps the corpus CV mean above 0.9 (0.5: 0.899).
 CUE_KEEP = 0.6
 CUE_THINNED_COPIES = 6
@@ -98,13 +98,16 @@ class TrainedScorer:
 
 
 def fit_scorer(calls: list[CallText], labels: list[dict], taxonomy: Taxonomy, *, version: str = "",
-               weights: list[float] | None = None) -> TrainedScorer:
+               weights: list[float] | None = None, reason_head: list[bool] | None = None) -> TrainedScorer:
     """Learn the heads from calls and their corpus labels (taxonomy codes checked by the caller).
 
     ``weights`` (one per call, default 1) let a call count less, such as our own transcript of a
-    call whose written transcript is also in the training set.
+    call whose written transcript is also in the training set. ``reason_head`` (one per call,
+    default all True) says which calls the reason head learns from; the others teach the
+    script-point head and the reasons' turn attribution only (see ``callscope train --extra``).
     """
     weights = list(weights) if weights is not None else [1.0] * len(calls)
+    reason_head = list(reason_head) if reason_head is not None else [True] * len(calls)
     vectorizer = text_vectorizer()
     corpus = [t.text for c in calls for t in c.turns]
     corpus += [e for code in (*taxonomy.reasons.values(), *taxonomy.script_points.values()) for e in code.examples]
@@ -120,10 +123,17 @@ def fit_scorer(calls: list[CallText], labels: list[dict], taxonomy: Taxonomy, *,
         word_vectorizer=words,
         point_model=point_model,
         point_transitions=transition_log_probs(_point_sequences(calls, labels), list(point_model.classes_)),
-        shared_reason_model=_fit_shared_reasons(calls, labels, taxonomy, weights, evidence),
+        shared_reason_model=_fit_reason_head(calls, labels, taxonomy, weights, evidence, reason_head),
         reason_centroids=_centroids(calls, labels, taxonomy, vectorizer, evidence),
         version=version,
     )
+
+
+def _fit_reason_head(calls, labels, taxonomy, weights, evidences, keep) -> LogisticRegression:
+    """``_fit_shared_reasons`` on the calls ``keep`` marks."""
+    def kept(column):
+        return [x for x, k in zip(column, keep, strict=True) if k]
+    return _fit_shared_reasons(kept(calls), kept(labels), taxonomy, kept(weights), kept(evidences))
 
 
 def _fit_points(calls, labels, taxonomy, vectorizer, words, weights) -> LogisticRegression:

@@ -82,6 +82,9 @@ def test_cross_validation_scores_unseen_calls_only(tmp_path):
         assert 0.3 < metrics[kind]["script_points"]["micro"]["f1"] <= 1.0
     assert metrics["trained_cv_own_transcripts"]["script_points"] == metrics["trained_cv"]["script_points"]
     assert metrics["trained_cv_own_transcripts"]["reasons"] == metrics["trained_cv"]["reasons"]
+    extra = load_corpus(_copy(sorted(p.stem for p in CALLS.glob("*.json"))[1::6], tmp_path / "x"), taxonomy)
+    with_extra = cross_validate(corpus, taxonomy, folds=2, extra=extra)
+    assert with_extra["trained_cv"]["calls"] == 20       # extra calls train every fold and are never scored
 
 
 def test_default_model_is_bundled_and_untrained_flag_uses_cues(tmp_path):
@@ -154,3 +157,26 @@ def test_reason_head_stays_confident_when_fewer_cues_fire(monkeypatch):
         true = np.array([code in labels[i]["reasons"] for code in taxonomy.reasons])
         gains.append(thinned.predict_proba(features)[true, 1].mean() - as_is.predict_proba(features)[true, 1].mean())
     assert np.mean(gains) > 0.02
+
+
+def test_extra_calls_teach_script_points_but_not_the_reason_head(tmp_path):
+    names = sorted(p.stem for p in CALLS.glob("*.json"))
+    corpus, extra = _copy(names[::6], tmp_path / "c"), _copy(names[1::6], tmp_path / "x")   # 10 + 10 calls
+    plain = CliRunner().invoke(app, ["train", "--corpus", str(corpus), "--out", str(tmp_path / "m0"), "--cv", "0"])
+    result = CliRunner().invoke(app, ["train", "--corpus", str(corpus), "--out", str(tmp_path / "m1"), "--cv", "0",
+                                      "--extra", str(extra)])
+    assert plain.exit_code == 0 and result.exit_code == 0, result.output
+    assert "10 calls and 10 extra" in result.output
+    manifest = json.loads((tmp_path / "m1" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["extra"] == {"folders": [str(extra)], "calls": 10}
+    without, with_extra = load_model(tmp_path / "m0"), load_model(tmp_path / "m1")
+    assert (with_extra.shared_reason_model.coef_ == without.shared_reason_model.coef_).all()
+    assert len(with_extra.vectorizer.vocabulary_) > len(without.vectorizer.vocabulary_)
+    assert with_extra.point_model.coef_.shape[1] > without.point_model.coef_.shape[1]
+
+
+def test_a_bad_extra_folder_is_named(tmp_path):
+    corpus = _copy(sorted(p.stem for p in CALLS.glob("*.json"))[::6], tmp_path / "c")
+    result = CliRunner().invoke(app, ["train", "--corpus", str(corpus), "--out", str(tmp_path / "m"), "--cv", "0",
+                                      "--extra", str(tmp_path / "missing")])
+    assert result.exit_code != 0 and "missing" in result.output

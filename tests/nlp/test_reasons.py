@@ -111,7 +111,7 @@ def test_sales_call_returns_to_the_offer_after_a_side_topic():
 
 
 def test_plainer_wordings_of_fraud_balance_surrender_and_repeat_calls():
-    """Wordings from calls written by someone else (eval/heldout/dev2): 根本没刷, 还剩多少钱,
+    """Wordings from calls written by someone else (eval/extra/dev2): 根本没刷, 还剩多少钱,
     保险…不想要了, 打了三回电话."""
     cases = [
         ("bank", "短信说刷了四千八，我根本没刷啊，那会儿我在睡觉！", "lost_or_fraud"),
