@@ -193,16 +193,15 @@ def _corrected_with_digits(run: str, words: tuple[str, ...]) -> str:
     """``_corrected`` on a run in which lone digits are read as their syllable (分7 -> 分七 -> 分期);
     a digit no lexicon word took is put back, and one followed by a counted word (7期, 7个) is a
     number and never read as a syllable."""
-    if run.isascii() or not any(ch.isdigit() for ch in run):
+    if not any(ch.isdigit() for ch in run):
         return _corrected(run, words)
     read = "".join(
         _DIGIT_SYLLABLE[ch] if ch.isdigit() and run[i + 1: i + 2] not in _COUNTED else ch
         for i, ch in enumerate(run)
     )
-    out = _corrected(read, words)
-    if len(out) != len(run):
-        return run
-    return "".join(orig if orig.isdigit() and new == read[i] else new for i, (orig, new) in enumerate(zip(run, out)))
+    out = _corrected(read, words)  # a correction replaces a span by a word of the same length
+    return "".join(orig if orig.isdigit() and new == read[i] else new
+                   for i, (orig, new) in enumerate(zip(run, out, strict=True)))
 
 
 @lru_cache(maxsize=8)
