@@ -24,8 +24,10 @@ SIGNALS = ("accept", "consider", "interest", "refuse")
 # how far back a customer's question may refer to a product named earlier (three exchanges): 那我能申请
 # 十万吗 asks about the 现金分期 the agent named two exchanges before
 RECENT_TURNS = 6
-# a product name starts after the last of these in the matched run (您现在有意外险 -> 意外险)
-_BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项]|这个|那个|[的有是款下这那您你我他她了在把给就还都和办买要用开查做]")
+# a product name starts after the last of these in the matched run (您现在有意外险 -> 意外险,
+# 可以直接升级五G套餐 -> 五G套餐)
+_BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项]|这个|那个|可以|升级|直接|另外|最高|续保|"
+                       r"[的有是款下这那您你我他她了在把给就还都和办买要用开查做跟说]")
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,9 @@ def test_service_call_without_an_offer_is_no_lead():
     ("我想办一张信用卡", ["信用卡"]),               # 用 is a boundary character, but not inside 信用卡
     ("您说的是一号双终端", ["一号双终端"]),
     ("手表这种智能终端也能用", ["智能终端"]),          # 终端 alone names a device product
+    ("您可以直接升级五G套餐", ["五G套餐"]),            # the verbs before a product are no part of its name
+    ("账单最高可以分期", ["分期"]),
+    ("另外白金卡也有活动", ["白金卡"]),
 ])
 def test_product_phrases(text, expected):
     assert products_in(text, load_lead_patterns()) == expected
