@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from nlp.reasons import find_reasons
 from nlp.scoring import CueScorer
 from nlp.taxonomy import load_taxonomy
@@ -123,3 +125,11 @@ def test_plainer_wordings_of_fraud_balance_surrender_and_repeat_calls():
         call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", said),
                           ("agent", "好的，我帮您看一下。")], industry=industry)
         assert code in [r.code for r in find_reasons(call, SCORER)], said
+
+
+@pytest.mark.parametrize("said", ["你们没有便宜点的套餐吗？我一个月就打打电话。",
+                                  "我一个月话费要五十多，你没有便宜点的，老年人用的那种？"])  # 你们有没有, as Whisper heard it
+def test_asking_for_a_cheaper_plan_without_you_have_is_a_plan_change(said):
+    call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", said),
+                      ("agent", "好的，我帮您看一下。")], industry="telecom")
+    assert "plan_change" in [r.code for r in find_reasons(call, SCORER)]
