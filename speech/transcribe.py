@@ -10,6 +10,7 @@ All windows of a call go through faster-whisper's batched pipeline together.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -23,6 +24,7 @@ from speech.textnorm import to_simplified
 
 MAX_WINDOW_S = 28.0
 PAUSE_S = 0.3  # silence put between two clips inside a window
+_KEY = re.compile(r"[\W_]+")  # what a word is compared by in the loop test: no punctuation
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +161,8 @@ class Transcriber:
             window = _window_at(segment.start, windows)
             if window is None or _is_noise(segment, self.options.no_speech_threshold):
                 continue
-            yield window, (self._redecode(buffer, window) if _is_degenerate(segment) else _words(segment))
+            found = self._redecode(buffer, window) if _is_degenerate(segment) else _words(segment)
+            yield window, _without_loop(found, window)
 
     def _decoding(self) -> dict[str, object]:
         """Options shared by the batched pass and the fallback pass."""
@@ -247,13 +250,51 @@ def _words(segment) -> list[tuple[str, float, float]]:
     return [(w.word, (w.start + w.end) / 2, w.probability) for w in segment.words or []]
 
 
-def _window_at(t: float, windows: list[Window]) -> Window | None:
-    """The window a segment starting at buffer time ``t`` came from: the one starting nearest.
+def _window_at(t: float, windows: list[Window], slack: float = 0.5) -> Window | None:
+    """The window a segment starting at buffer time ``t`` came from: the last one starting by then.
 
-    The batched pipeline reports a window's start a few frames off (0.2 s has been seen), so an
-    exact match would lose the window's words.
+    The batched pipeline reports a window's start a few frames off (0.2 s has been seen), hence
+    ``slack``. A segment can also start well inside its window: with word timestamps its start is
+    its first word's, and when Whisper skips the window's first sentences that is late in the
+    window. So the nearest window start is not the answer: it can be the next window's, which put
+    one window's words into another's turns (seen on fin-in-0052).
     """
-    return min(windows, key=lambda w: abs(w.start - t), default=None)
+    started = [w for w in windows if w.start <= t + slack]
+    return max(started, key=lambda w: w.start) if started else min(windows, key=lambda w: w.start, default=None)
+
+
+# How many times in a row a run of 1, 2, 3 or 4 words must repeat to count as a decoding loop.
+LOOP_REPEATS = {1: 8, 2: 5, 3: 4, 4: 4}
+
+
+def loop_start(keys: list[str]) -> int | None:
+    """Index where a decoding loop (one run of 1-4 words repeated over and over) begins, if any."""
+    for i in range(len(keys)):
+        for period, needed in LOOP_REPEATS.items():
+            unit = keys[i : i + period]
+            if len(unit) < period or not all(unit):
+                continue
+            repeats = 1
+            while keys[i + repeats * period : i + (repeats + 1) * period] == unit:
+                repeats += 1
+            if repeats >= needed:
+                return i
+    return None
+
+
+def _without_loop(found: list[tuple[str, float, float]], window: Window) -> list[tuple[str, float, float]]:
+    """The words, less every word of the pieces a decoding loop ran through.
+
+    Whisper's own loop test (compression ratio over the whole window) misses a loop that fills only
+    the end of a long window (2,3,2,3,... after a spelled e-mail address, seen on tel-in-0058). The
+    pieces it covers lose all their words, so the second pass decodes them again in a window of
+    their own, and a loop there is dropped the same way rather than kept.
+    """
+    start = loop_start([_KEY.sub("", text) for text, _, _ in found])
+    if start is None:
+        return found
+    looped = {id(_piece_at(middle, window)) for _, middle, _ in found[start:]}
+    return [w for w in found[:start] if id(_piece_at(w[1], window)) not in looped]
 
 
 def _is_degenerate(segment) -> bool:

@@ -1,0 +1,43 @@
+"""Window bookkeeping of the transcriber: which window a segment came from, decoding loops cut out."""
+
+from speech.transcribe import Piece, Window, _window_at, _without_loop, loop_start
+
+
+def _window(start: float, *pieces: tuple[int, float, float]) -> Window:
+    """A window whose pieces sit end to end from ``start`` in the buffer (slot, start, end)."""
+    window, at = Window(start), start
+    for slot, a, b in pieces:
+        window.pieces.append(Piece(slot, at, a, b))
+        at += (b - a) + 0.3
+    return window
+
+
+def test_segment_starting_late_in_its_window_stays_in_that_window():
+    # Whisper skipped the first 15 s of the middle window: its segment starts at 71.0, nearer the
+    # next window's start (76.7) than its own (55.4), and must still count as the middle window's.
+    windows = [
+        _window(0.0, (0, 0.3, 27.0)),
+        _window(55.4, (10, 85.9, 93.1), (12, 100.6, 114.0)),
+        _window(76.7, (14, 116.5, 125.4)),
+    ]
+    assert _window_at(71.0, windows) is windows[1]
+    assert _window_at(76.5, windows) is windows[2]  # the batched pipeline may report a start a little early
+    assert _window_at(0.0, windows) is windows[0]
+
+
+def test_loop_start_finds_repeated_runs_of_one_to_four_words():
+    assert loop_start(["邮箱", "是", "2", "3"] + ["2", "3"] * 6) == 2
+    assert loop_start(["你好"] * 8) == 0
+    assert loop_start(["对", "对", "对", "好的"]) is None  # a customer's 对对对 is speech, not a loop
+    assert loop_start(["一", "二", "三", "四", "五", "六", "七", "八"]) is None
+
+
+def test_a_loop_removes_every_word_of_the_pieces_it_ran_through():
+    window = _window(0.0, (0, 0.0, 4.0), (1, 10.0, 14.0))  # piece 1 sits at 4.3-8.3 in the buffer
+    words = [("您好", 1.0, 0.9), ("请讲", 2.0, 0.9), ("1", 4.5, 0.5)] + [
+        ("2,", 5.0 + i / 10, 0.4) for i in range(10)
+    ]
+    kept = _without_loop(words, window)
+    assert kept == words[:2]  # piece 0 keeps its words; piece 1 loses all, so the second pass retries it
+    clean = words[:3]
+    assert _without_loop(clean, window) == clean
