@@ -44,6 +44,9 @@ class AsrOptions:
     # 14.17 -> 13.67 % (customer).
     correct_homophones: bool = True
     no_speech_threshold: float = 0.6
+    # Seconds each VAD clip is widened by for decoding (turn times stay as VAD found them): on 20
+    # shared calls agent CER 9.96 -> 9.48 % at 0.15 s, but 9.83 % at 0.3 s.
+    decode_pad_s: float = 0.15
 
     def to_dict(self) -> dict[str, object]:
         """Plain dict for the transcript's provenance block."""
@@ -81,6 +84,31 @@ class Window:
         """End of the last piece in the buffer."""
         last = self.pieces[-1]
         return last.at + (last.end - last.start)
+
+
+def padded_slots(slots: list[TurnSlot], pad: float, channels: list[np.ndarray]) -> list[TurnSlot]:
+    """Copies of the slots with every clip widened by up to ``pad`` seconds, for decoding only.
+
+    VAD cuts a clip tight, and Whisper then often mishears its last syllable. A clip grows into
+    the silence around it, but never past half-way to the next clip read from the same signal
+    (in a mono call, the other speaker's clips too), so no one else's words come in.
+    """
+    if pad <= 0:
+        return slots
+    by_signal: dict[int, list[tuple[float, float]]] = {}
+    for slot in slots:
+        by_signal.setdefault(id(channels[slot.speaker]), []).extend(slot.clips)
+    bounds: dict[tuple[int, float, float], tuple[float, float]] = {}
+    for signal, clips in by_signal.items():
+        clips.sort()
+        length = next(len(c) for c in channels if id(c) == signal) / SAMPLE_RATE
+        for k, (a, b) in enumerate(clips):
+            lo = max(0.0, a - pad, (clips[k - 1][1] + a) / 2 if k else 0.0)
+            hi = min(length, b + pad, (b + clips[k + 1][0]) / 2 if k + 1 < len(clips) else length)
+            bounds[(signal, a, b)] = (lo, max(hi, b))
+    return [
+        TurnSlot(s.speaker, [bounds[(id(channels[s.speaker]), a, b)] for a, b in s.clips]) for s in slots
+    ]
 
 
 def plan_windows(slots: list[TurnSlot], max_s: float = MAX_WINDOW_S) -> list[Window]:
@@ -129,8 +157,9 @@ class Transcriber:
         """Text for every slot; ``slot.speaker`` indexes ``channels`` (mono: the same signal twice)."""
         if not slots:
             return []
-        windows = plan_windows(slots)
-        buffer = build_buffer(windows, slots, channels)
+        padded = padded_slots(slots, self.options.decode_pad_s, channels)
+        windows = plan_windows(padded)
+        buffer = build_buffer(windows, padded, channels)
         words: list[list[tuple[float, str, float]]] = [[] for _ in slots]
         heard: set[int] = set()  # ids of pieces that got at least one word
         pending = windows

@@ -1,6 +1,10 @@
 """Window bookkeeping of the transcriber: which window a segment came from, decoding loops cut out."""
 
-from speech.transcribe import Piece, Window, _window_at, _without_loop, loop_start
+import numpy as np
+import pytest
+
+from speech.segments import TurnSlot
+from speech.transcribe import Piece, Window, _window_at, _without_loop, loop_start, padded_slots
 
 
 def _window(start: float, *pieces: tuple[int, float, float]) -> Window:
@@ -41,3 +45,21 @@ def test_a_loop_removes_every_word_of_the_pieces_it_ran_through():
     assert kept == words[:2]  # piece 0 keeps its words; piece 1 loses all, so the second pass retries it
     clean = words[:3]
     assert _without_loop(clean, window) == clean
+
+
+def test_clips_widen_for_decoding_but_stop_half_way_to_the_next_clip_on_the_same_signal():
+    agent, customer = np.zeros(16000 * 10, np.float32), np.ones(16000 * 10, np.float32)
+    slots = [TurnSlot(0, [(1.0, 2.0), (2.2, 3.0)]), TurnSlot(1, [(3.1, 4.0)]), TurnSlot(0, [(9.95, 10.0)])]
+    stereo = padded_slots(slots, 0.15, [agent, customer])
+    assert _flat(stereo[0].clips) == pytest.approx([0.85, 2.1, 2.1, 3.15])  # the 0.2 s gap is shared, not crossed
+    assert _flat(stereo[1].clips) == pytest.approx([2.95, 4.15])  # another channel's clip is no limit
+    assert _flat(stereo[2].clips) == pytest.approx([9.8, 10.0])  # nor past the end of the recording
+    mono = padded_slots(slots, 0.15, [agent, agent])  # one signal: the other speaker's clips limit too
+    assert _flat(mono[0].clips[1:]) == pytest.approx([2.1, 3.05])
+    assert _flat(mono[1].clips) == pytest.approx([3.05, 4.15])
+    assert slots[0].clips == [(1.0, 2.0), (2.2, 3.0)]  # the turns themselves keep their times
+    assert padded_slots(slots, 0.0, [agent, customer]) is slots
+
+
+def _flat(clips: list[tuple[float, float]]) -> list[float]:
+    return [t for clip in clips for t in clip]
