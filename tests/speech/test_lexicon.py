@@ -49,6 +49,9 @@ def test_prompt_is_simplified_and_bounded():
         ("基础套餐每月八元", "基础套餐每月八元"),
         ("收获人姓名是", "收货人姓名是"),
         ("今年收获很大", "今年收获很大"),
+        ("我要转往,怎么弄", "我要转网,怎么弄"),  # 转网 heard as 转往
+        ("转往不让转", "转网不让转"),
+        ("这班车转往北京", "这班车转往北京"),  # a 转往 with a destination stays
     ],
 )
 def test_sound_alike_slips_are_corrected(heard, meant):
