@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 
 import pytest
@@ -82,7 +83,8 @@ def test_mono_call_separates_speakers_and_names_the_agent(transcriber, call_id):
                 correct += overlap if got.role == want["role"] else 0.0
     assert total > 0.85 * sum(t["end"] - t["start"] for t in truth)
     assert correct / total >= 0.95
-    assert conversation.turns[0].role == "agent" and "您好" in conversation.turns[0].text
+    # the first turn is the agent's greeting (Whisper base writes its 您好 as 你好 now and then)
+    assert conversation.turns[0].role == "agent" and re.search("[您你]好", conversation.turns[0].text)
 
 
 def test_stereo_file_with_identical_channels_is_treated_as_mono(transcriber, short_stereo, tmp_path):
