@@ -177,6 +177,7 @@ def _raw(industry: str, text: str, role: str = "customer") -> CallText:
     ("ecommerce", "我看听多多百亿补贴才三千九", "拼多多", "听多多"),             # p/t in a three-syllable name
     ("ecommerce", "经通那边买的还便宜一百", "京东", "经通"),                     # d/t
     ("telecom", "我想转到连东去，人家便宜", "中国联通", "连东"),
+    ("telecom", "我在连同用了十年，都没被这么扣过钱", "中国联通", "连同"),    # tone off, a real word: 在 X 用了
 ])
 def test_garbled_names_in_a_brand_frame(industry, text, brand, said):
     mentions = find_competitors(_raw(industry, text))
@@ -198,6 +199,8 @@ def test_garbled_names_in_a_brand_frame(industry, text, brand, said):
     ("bank", "您去服务中心那边问问", "customer"),            # 中心 is too common to be 中信
     ("bank", "您的华细营航金卡升级为白金卡", "agent"),       # 华细 vs 华夏: 银行 is no evidence
     ("telecom", "我们那边的套餐", "customer"),
+    ("telecom", "这个套餐我已经用了三年", "customer"),         # 用了 after no name
+    ("telecom", "连同上个月的一起用了", "customer"),            # 连同 with no frame before it
 ])
 def test_same_sounds_without_a_brand_frame_are_not_names(industry, text, role):
     assert find_competitors(_raw(industry, text, role)) == []
