@@ -20,6 +20,8 @@ _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+(?:\d(?![\d.%])[\u4e00-\u9fff]*)*")
 _DIGIT_SYLLABLE = dict(zip("0123456789", "零一二三四五六七八九"))
 # after a digit, these make it a real number (分7期 is seven instalments, not 分期期)
 _COUNTED = set("期个月天年号点次块元角毛万千百亿分秒岁倍位张笔台条成折度")
+# a two-character neighbour must be this common in jieba to stop a slip next to it being corrected
+STRADDLE_MIN_COUNT = 20
 
 
 class LexiconError(ValueError):
@@ -254,7 +256,13 @@ def _straddles(run: str, i: int) -> bool:
     """
     before = run[i - 1: i + 1] if i > 0 else ""
     after = run[i + 1: i + 3] if i + 3 <= len(run) else ""
-    return bool(before and _is_word(before)) or bool(after and _is_word(after))
+    return _is_common_word(before) or _is_common_word(after)
+
+
+def _is_common_word(text: str) -> bool:
+    """A word common enough to protect (确认); a rare one (下力 in 问一下力赔) is likelier a slip's
+    neighbour than the word that was meant."""
+    return bool(text) and _jieba_words().get(text, 0) >= STRADDLE_MIN_COUNT
 
 
 def _match(words: dict[tuple[str, ...], str], toned: tuple[str, ...], span: str, *, loose: bool) -> str | None:

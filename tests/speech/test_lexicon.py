@@ -52,6 +52,8 @@ def test_prompt_is_simplified_and_bounded():
         ("我要转往,怎么弄", "我要转网,怎么弄"),  # 转网 heard as 转往
         ("转往不让转", "转网不让转"),
         ("这班车转往北京", "这班车转往北京"),  # a 转往 with a destination stays
+        ("我想问一下力赔的进度", "我想问一下理赔的进度"),  # 下力 is a word, but too rare to protect
+        ("直接帮您把卡机火", "直接帮您把卡激活"),
     ],
 )
 def test_sound_alike_slips_are_corrected(heard, meant):
