@@ -91,7 +91,8 @@ def padded_slots(slots: list[TurnSlot], pad: float, channels: list[np.ndarray]) 
 
     VAD cuts a clip tight, and Whisper then often mishears its last syllable. A clip grows into
     the silence around it, but never past half-way to the next clip read from the same signal
-    (in a mono call, the other speaker's clips too), so no one else's words come in.
+    (in a mono call, the other speaker's clips too), so no one else's words come in. Clips read
+    the same signal when their speakers index the same array: a mono call passes one array twice.
     """
     if pad <= 0:
         return slots
