@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.leads import find_lead, load_lead_patterns, products_in
+from nlp.leads import find_lead, load_lead_patterns, products_in, signal_counts
 from tests.nlp.helpers import make_call
 
 
@@ -171,3 +171,12 @@ def test_a_question_about_a_product_named_a_few_turns_earlier_is_interest_in_it(
     padding = [("agent", "好的，我看一下。"), ("customer", "嗯。")] * 4
     late = turns[:3] + padding + [("customer", "那我能申请调额吗？"), ("agent", "可以的。")]
     assert find_lead(make_call(late, direction="inbound", industry="bank")).intent == "none"
+
+
+@pytest.mark.parametrize("text, accepted", [
+    ("行，那升吧", True),
+    ("行,那生吧!", True),       # Whisper's 那生吧 sounds the same as 那升吧
+    ("那也行，我回去想想", False),
+])
+def test_a_yes_counts_when_heard_with_the_wrong_characters(text, accepted):
+    assert bool(signal_counts(text, load_lead_patterns())["accept"]) == accepted
