@@ -44,13 +44,19 @@ def find_reasons(call: CallText, scorer: Scorer, *, threshold: float | None = No
 def _primary_first(call: CallText, taxonomy: Taxonomy, evidence: np.ndarray, probs: np.ndarray,
                    threshold: float, max_reasons: int) -> list[str]:
     """Codes above threshold, strongest first, less those another found code rules out (a disputed
-    charge is not also a plain bill question), with the reason stated in the opening moved to the front."""
+    charge is not also a plain bill question), with the reason stated in the opening at the front,
+    added if the head put it below the threshold."""
     codes = list(taxonomy.reasons)
     order = [int(i) for i in np.argsort(-probs)]
     found = [codes[i] for i in order if probs[i] >= threshold] or [codes[order[0]]]
     ruled_out = {other for code in found for other in taxonomy.reasons[code].excludes}
     chosen = [code for code in found if code not in ruled_out][:max_reasons]
-    primary = _opening_reason(call, codes, evidence, probs, chosen)
+    # what the customer says first is a reason of the call even when the head is unsure of it
+    # (Whisper mishears the words that would make it sure); codes of another industry have no chance
+    unsure = [codes[i] for i in order if 0 < probs[i] < threshold and codes[i] not in ruled_out]
+    primary = _opening_reason(call, codes, evidence, probs, chosen + unsure)
+    if primary not in chosen:
+        chosen = chosen[: max_reasons - 1]
     return [primary] + [c for c in chosen if c != primary]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from nlp.reasons import find_reasons
@@ -133,3 +134,27 @@ def test_asking_for_a_cheaper_plan_without_you_have_is_a_plan_change(said):
     call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", said),
                       ("agent", "好的，我帮您看一下。")], industry="telecom")
     assert "plan_change" in [r.code for r in find_reasons(call, SCORER)]
+
+
+class _UnsureHead(CueScorer):
+    """The cue scorer's turn evidence, with call probabilities set by the test (as a trained head
+    gives them when Whisper misheard the words that would have made it sure)."""
+
+    def __init__(self, probs: dict[str, float]):
+        super().__init__(load_taxonomy())
+        self.reason_threshold = 0.4
+        self.probs = probs
+
+    def reason_scores(self, call):
+        evidence, _ = super().reason_scores(call)
+        return evidence, np.array([self.probs.get(code, 0.01) for code in self.taxonomy.reasons])
+
+
+def test_the_reason_the_customer_states_first_leads_even_when_the_head_is_unsure():
+    call = make_call(BILL_THEN_PLAN)
+    unsure_of_bill = _UnsureHead({"bill_inquiry": 0.1, "plan_change": 0.8})
+    assert [r.code for r in find_reasons(call, unsure_of_bill)] == ["bill_inquiry", "plan_change"]
+    # a reason the customer never states is not added, however close to the threshold
+    nothing_stated = make_call([(r, "您好。" if r == "agent" else "嗯。", a, b) for r, _, a, b in BILL_THEN_PLAN])
+    head = _UnsureHead({"data_overage": 0.39, "plan_change": 0.8})
+    assert [r.code for r in find_reasons(nothing_stated, head)] == ["plan_change"]
