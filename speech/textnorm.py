@@ -75,7 +75,7 @@ def _expand_unit(match: re.Match[str]) -> str:
     return str(int(value)) if value == int(value) else str(value)
 
 
-def _word_chars(text: str) -> str:
+def word_chars(text: str) -> str:
     """``text`` without punctuation, spaces or underscores: the characters that are said."""
     return "".join(ch for ch in text if _KEEP.match(ch) and ch != "_")
 
@@ -83,10 +83,10 @@ def _word_chars(text: str) -> str:
 def written_chars(text: str) -> int:
     """Characters said, for speech rate: simplified text without punctuation or spaces, numbers
     as written (五十八 is three characters, as it is three syllables)."""
-    return len(_word_chars(to_simplified(text)))
+    return len(word_chars(to_simplified(text)))
 
 
 def comparable_text(text: str) -> str:
     """Text reduced for CER: simplified, numbers as canonical digits, letters upper-case, no
     punctuation."""
-    return _word_chars(canonical_numbers(to_simplified(text)).upper())
+    return word_chars(canonical_numbers(to_simplified(text)).upper())

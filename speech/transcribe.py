@@ -10,7 +10,6 @@ All windows of a call go through faster-whisper's batched pipeline together.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -20,11 +19,10 @@ from speech.homophones import HomophoneCorrector, describe, load_corrector
 from speech.lexicon import Lexicon
 from speech.model import ModelSpec, load_whisper
 from speech.segments import TurnSlot
-from speech.textnorm import to_simplified
+from speech.textnorm import to_simplified, word_chars
 
 MAX_WINDOW_S = 28.0
 PAUSE_S = 0.3  # silence put between two clips inside a window
-_KEY = re.compile(r"[\W_]+")  # what a word is compared by in the loop test: no punctuation
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,7 +318,7 @@ def _without_loop(found: list[tuple[str, float, float]], window: Window) -> list
     pieces it covers lose all their words, so the second pass decodes them again in a window of
     their own, and a loop there is dropped the same way rather than kept.
     """
-    start = loop_start([_KEY.sub("", text) for text, _, _ in found])
+    start = loop_start([word_chars(text) for text, _, _ in found])  # words compared without punctuation
     if start is None:
         return found
     looped = {id(_piece_at(middle, window)) for _, middle, _ in found[start:]}
