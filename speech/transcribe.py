@@ -11,6 +11,7 @@ All windows of a call go through faster-whisper's batched pipeline together.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
@@ -45,10 +46,27 @@ class AsrOptions:
     # Seconds each VAD clip is widened by for decoding (turn times stay as VAD found them): on 20
     # shared calls agent CER 9.96 -> 9.48 % at 0.15 s, but 9.83 % at 0.3 s.
     decode_pad_s: float = 0.15
+    # Vocal-tract warps tried on windows Whisper is unsure of (avg log-probability below
+    # ``warp_below_logprob``): the window is played faster by the factor, which raises pitch and
+    # formants like the warp of vocal-tract length normalisation, and the reading Whisper is more
+    # sure of is kept. On 20 shared calls customer CER 13.50 -> 11.82 %, agent 9.31 -> 9.27 %, for
+    # about 1.6x the decoding time (1.25: 12.04 %; the same 1.2 on every window: 12.30 %).
+    warps: tuple[float, ...] = (1.2,)
+    warp_below_logprob: float = -0.2
 
     def to_dict(self) -> dict[str, object]:
         """Plain dict for the transcript's provenance block."""
         return asdict(self)
+
+
+@dataclass(slots=True)
+class Reading:
+    """What Whisper made of one window: its words (buffer times) and how sure it was."""
+
+    words: list[tuple[str, float, float]]
+    log_prob: float  # token-weighted mean of the segments' avg_logprob
+    noise: bool = False
+    degenerate: bool = False
 
 
 @dataclass(slots=True)
@@ -174,23 +192,54 @@ class Transcriber:
         return self._join(slots, words)
 
     def _decode_windows(self, buffer: np.ndarray, windows: list[Window]):
-        """Yield (window, words) for each window: one batched pass, fallback for failed decodes."""
+        """Yield (window, words) for each window: one batched pass, warped retries of the windows
+        Whisper is unsure of, fallback for failed decodes."""
+        readings = self._readings(buffer, windows)
+        for warp in self.options.warps:
+            unsure = [
+                w for w in windows
+                if (r := readings.get(id(w))) and not r.noise and r.log_prob < self.options.warp_below_logprob
+            ]
+            for key, other in self._readings(buffer, unsure, warp).items():
+                if not (other.noise or other.degenerate) and other.log_prob > readings[key].log_prob:
+                    readings[key] = other
+        for window in windows:
+            reading = readings.get(id(window))
+            if reading is None or reading.noise:
+                continue
+            found = self._redecode(buffer, window) if reading.degenerate else reading.words
+            yield window, _without_loop(found, window)
+
+    def _readings(self, buffer: np.ndarray, windows: list[Window], warp: float = 1.0) -> dict[int, Reading]:
+        """Whisper's reading of each window (by ``id``), from one batched pass over the buffer
+        played ``warp`` times faster; word times are given back in the unwarped buffer's time."""
         from faster_whisper import BatchedInferencePipeline
 
+        if not windows:
+            return {}
+        played = warped(buffer, warp)
         pipeline = BatchedInferencePipeline(load_whisper(self.model))
         segments, _ = pipeline.transcribe(
-            buffer,
-            clip_timestamps=[{"start": w.start, "end": w.end} for w in windows],
+            played,
+            clip_timestamps=[{"start": w.start / warp, "end": w.end / warp} for w in windows],
             batch_size=self.options.batch_size,
             temperature=0.0,
             **self._decoding(),
         )
+        readings: dict[int, Reading] = {}
+        tokens: dict[int, int] = {}
         for segment in segments:
-            window = _window_at(segment.start, windows)
-            if window is None or _is_noise(segment, self.options.no_speech_threshold):
+            window = _window_at(segment.start * warp, windows)
+            if window is None:
                 continue
-            found = self._redecode(buffer, window) if _is_degenerate(segment) else _words(segment)
-            yield window, _without_loop(found, window)
+            reading = readings.setdefault(id(window), Reading([], 0.0))
+            reading.words.extend((text, middle * warp, p) for text, middle, p in _words(segment))
+            n, total = len(segment.tokens), tokens.get(id(window), 0)
+            reading.log_prob = (reading.log_prob * total + segment.avg_logprob * n) / max(total + n, 1)
+            tokens[id(window)] = total + n
+            reading.noise = reading.noise or _is_noise(segment, self.options.no_speech_threshold)
+            reading.degenerate = reading.degenerate or _is_degenerate(segment)
+        return readings
 
     def _decoding(self) -> dict[str, object]:
         """Options shared by the batched pass and the fallback pass."""
@@ -248,6 +297,17 @@ class Transcriber:
         if not self.options.correct_homophones:
             return {"homophones": {"ran": False}}
         return {"homophones": {"ran": True, **describe(), **self.homophones().settings.to_dict()}}
+
+
+def warped(samples: np.ndarray, warp: float) -> np.ndarray:
+    """``samples`` played ``warp`` times faster (resampled to 1/warp of their length): pitch and
+    formants rise by the factor, as a shorter vocal tract would give them."""
+    if warp == 1.0:
+        return samples
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(1 / warp).limit_denominator(100)
+    return resample_poly(samples, ratio.numerator, ratio.denominator).astype(np.float32)
 
 
 def _piece_at(t: float, window: Window) -> Piece:

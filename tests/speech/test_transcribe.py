@@ -93,3 +93,41 @@ def test_stereo_file_with_identical_channels_is_treated_as_mono(transcriber, sho
     path = write_audio(both, rate, tmp_path / "dup", "wav-pcm16")
     conversation = transcribe_recording(path, transcriber)
     assert conversation.transcription["roles_method"].startswith("mono-voice-clustering")
+
+
+def test_warped_retry_puts_words_back_in_their_own_turns(model_spec, short_stereo):
+    """Every window retried at a vocal-tract warp: the reading kept still lands in the right turns."""
+    from speech.lexicon import load_lexicon
+    from speech.transcribe import AsrOptions, Transcriber
+
+    truth = reference_turns(short_stereo)
+    retried = Transcriber(model_spec, AsrOptions(warps=(1.2,), warp_below_logprob=0.0), load_lexicon())
+    turns = transcribe_recording(short_stereo, retried).turns
+    assert [t.role for t in turns] == [t["role"] for t in truth]
+    for got, want in zip(turns, truth):
+        assert got.start == pytest.approx(want["start"], abs=0.4)
+        assert cer(want["text"], got.text) < 0.3
+    assert retried.options.to_dict()["warps"] == (1.2,)
+
+
+def test_warped_reading_gives_word_times_in_the_unwarped_buffer(transcriber, short_stereo):
+    from speech.segments import TurnSlot
+    from speech.transcribe import build_buffer, plan_windows
+
+    audio = load_audio(short_stereo)
+    truth = reference_turns(short_stereo)
+    slots = [TurnSlot(0 if t["role"] == "agent" else 1, [(t["start"], t["end"])]) for t in truth]
+    windows = plan_windows(slots)
+    buffer = build_buffer(windows, slots, audio.channels)
+    plain = transcriber._readings(buffer, windows)
+    faster = transcriber._readings(buffer, windows, 1.2)
+    assert set(faster) == set(plain) == {id(w) for w in windows}
+    for window in windows:
+        middles = [m for _, m, _ in faster[id(window)].words]
+        assert middles and window.start - 0.3 <= min(middles) and max(middles) <= window.end + 0.3
+        plain_middles = [m for _, m, _ in plain[id(window)].words]
+        assert sum(middles) / len(middles) == pytest.approx(sum(plain_middles) / len(plain_middles), abs=0.6)
+        # the same words at about the same times either way
+        assert cer("".join(w for w, _, _ in plain[id(window)].words),
+                   "".join(w for w, _, _ in faster[id(window)].words)) < 0.35
+        assert faster[id(window)].log_prob < 0.0

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from speech.segments import TurnSlot
-from speech.transcribe import Piece, Window, _window_at, _without_loop, loop_start, padded_slots
+from speech.transcribe import Piece, Window, _window_at, _without_loop, loop_start, padded_slots, warped
 
 
 def _window(start: float, *pieces: tuple[int, float, float]) -> Window:
@@ -63,3 +63,14 @@ def test_clips_widen_for_decoding_but_stop_half_way_to_the_next_clip_on_the_same
 
 def _flat(clips: list[tuple[float, float]]) -> list[float]:
     return [t for clip in clips for t in clip]
+
+
+def test_warping_plays_faster_and_raises_pitch_by_the_factor():
+    rate = 16000
+    t = np.arange(rate) / rate
+    tone = np.sin(2 * np.pi * 200.0 * t).astype(np.float32)
+    played = warped(tone, 1.25)
+    assert len(played) == pytest.approx(len(tone) / 1.25, abs=2)
+    peak = np.argmax(np.abs(np.fft.rfft(played))) * rate / len(played)
+    assert peak == pytest.approx(250.0, abs=2.0)
+    assert warped(tone, 1.0) is tone
