@@ -9,7 +9,7 @@ each channel with default settings (the baseline):
 - CER on the real read-speech samples in ``shared/realdata/mandarin-speech-samples``.
 
 Usage: python benchmarks/asr.py [--calls DIR] [--limit N] [--no-baseline] [--no-mono] [--threads 2]
-       [--beam-size 5] [--compute-type int8]
+       [--beam-size 5] [--compute-type int8] [--save DIR]
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from speech.audio import Audio, load_audio
+from speech.batch import write_json
 from speech.cer import ErrorCount
 from speech.lexicon import load_lexicon
 from speech.model import ModelSpec, load_whisper, resolve_model
@@ -67,8 +68,9 @@ def role_accuracy(reference: list[dict], turns, step: float = 0.01) -> tuple[flo
     return float(np.sum(single & (hyp == truth)) * step), float(np.sum(single) * step)
 
 
-def run_pipeline(calls, transcriber, mono: bool) -> dict:
-    """CER per role, speed and (mono) role accuracy of Callscope's pipeline."""
+def run_pipeline(calls, transcriber, mono: bool, save: Path | None = None) -> dict:
+    """CER per role, speed and (mono) role accuracy of Callscope's pipeline; ``save``: also write
+    each transcript there, as ``callscope transcribe`` would (so ``make model`` can reuse them)."""
     errors = {r: ErrorCount() for r in ROLES}
     audio_s = wall = correct = total = 0.0
     methods: dict[str, int] = {}
@@ -81,6 +83,8 @@ def run_pipeline(calls, transcriber, mono: bool) -> dict:
         conversation = transcribe_audio(audio, path.stem, transcriber)
         wall += time.perf_counter() - started
         audio_s += audio.duration
+        if save is not None:
+            write_json(save / f"{path.stem}.json", conversation.to_dict())
         for role in ROLES:
             errors[role].add(role_text(reference, role), role_text(conversation.turns, role))
         method = (conversation.transcription or {}).get("roles_method", "?")
@@ -160,6 +164,7 @@ def main() -> None:
     parser.add_argument("--no-mono", action="store_true")
     parser.add_argument("--no-real", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--save", type=Path, help="also write the stereo transcripts to this folder")
     args = parser.parse_args()
 
     calls = pick_calls(args.calls, args.limit)
@@ -170,7 +175,9 @@ def main() -> None:
     load_whisper(spec)  # load once, outside every timing
     report: dict = {"calls": len(calls), "model": str(spec.path), "threads": args.threads}
     print(f"{len(calls)} calls from {args.calls}", file=sys.stderr)
-    report["pipeline_stereo"] = run_pipeline(calls, transcriber, mono=False)
+    if args.save:
+        args.save.mkdir(parents=True, exist_ok=True)
+    report["pipeline_stereo"] = run_pipeline(calls, transcriber, mono=False, save=args.save)
     if not args.no_baseline:
         report["baseline_stereo"] = run_baseline(calls, spec)
         report["speedup_vs_baseline"] = round(
