@@ -49,8 +49,10 @@ class AsrOptions:
     # Vocal-tract warps tried on windows Whisper is unsure of (avg log-probability below
     # ``warp_below_logprob``): the window is played faster by the factor, which raises pitch and
     # formants like the warp of vocal-tract length normalisation, and the reading Whisper is more
-    # sure of is kept. On 20 shared calls customer CER 13.50 -> 11.82 %, agent 9.31 -> 9.27 %, for
-    # about 1.6x the decoding time (1.25: 12.04 %; the same 1.2 on every window: 12.30 %).
+    # sure of is kept unless it failed or loops. Chosen on 20 of the shared calls (customer CER
+    # 13.50 -> 11.82 %; 1.25: 12.04 %; 1.2 on every window: 12.30 %), then checked on the other
+    # 40: customer 14.31 -> 13.39 %, agent 9.87 -> 10.01 % (all 60: see README), for about 1.6x
+    # the decoding time.
     warps: tuple[float, ...] = (1.2,)
     warp_below_logprob: float = -0.2
 
@@ -67,6 +69,12 @@ class Reading:
     log_prob: float  # token-weighted mean of the segments' avg_logprob
     noise: bool = False
     degenerate: bool = False
+
+    @property
+    def clean(self) -> bool:
+        """Speech, decoded without failing or looping: fit to replace another reading. A loop
+        reads with high confidence, so the log-probability alone would prefer it."""
+        return not (self.noise or self.degenerate) and loop_start(_loop_keys(self.words)) is None
 
 
 @dataclass(slots=True)
@@ -201,7 +209,7 @@ class Transcriber:
                 if (r := readings.get(id(w))) and not r.noise and r.log_prob < self.options.warp_below_logprob
             ]
             for key, other in self._readings(buffer, unsure, warp).items():
-                if not (other.noise or other.degenerate) and other.log_prob > readings[key].log_prob:
+                if other.log_prob > readings[key].log_prob and other.clean:
                     readings[key] = other
         for window in windows:
             reading = readings.get(id(window))
@@ -370,6 +378,12 @@ def loop_start(keys: list[str]) -> int | None:
     return None
 
 
+def _loop_keys(found: list[tuple[str, float, float]]) -> list[str]:
+    """Words compared for loops: without punctuation, except words that are nothing else (a run
+    of "-" or "、" is a loop too: 7-7-1-9-6-2-----... seen on tel-in-0058 at a warp)."""
+    return [word_chars(text) or text.strip() for text, _, _ in found]
+
+
 def _without_loop(found: list[tuple[str, float, float]], window: Window) -> list[tuple[str, float, float]]:
     """The words, less every word of the pieces a decoding loop ran through.
 
@@ -378,7 +392,7 @@ def _without_loop(found: list[tuple[str, float, float]], window: Window) -> list
     pieces it covers lose all their words, so the second pass decodes them again in a window of
     their own, and a loop there is dropped the same way rather than kept.
     """
-    start = loop_start([word_chars(text) for text, _, _ in found])  # words compared without punctuation
+    start = loop_start(_loop_keys(found))
     if start is None:
         return found
     looped = {id(_piece_at(middle, window)) for _, middle, _ in found[start:]}

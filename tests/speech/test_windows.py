@@ -74,3 +74,14 @@ def test_warping_plays_faster_and_raises_pitch_by_the_factor():
     peak = np.argmax(np.abs(np.fft.rfft(played))) * rate / len(played)
     assert peak == pytest.approx(250.0, abs=2.0)
     assert warped(tone, 1.0) is tone
+
+
+def test_a_looping_or_failed_reading_may_not_replace_another():
+    from speech.transcribe import Reading
+
+    words = [(w, 0.1 * i, 0.9) for i, w in enumerate(["你好", "请问", "有", "什么", "可以", "帮", "您"])]
+    assert Reading(words, -0.3).clean
+    dashes = words + [("-", 2.0 + 0.1 * i, 0.9) for i in range(12)]
+    assert not Reading(dashes, -0.1).clean
+    assert not Reading(words, -0.1, degenerate=True).clean
+    assert not Reading(words, -0.1, noise=True).clean
