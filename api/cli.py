@@ -41,6 +41,9 @@ def transcribe(
     no_homophones: Annotated[
         bool, typer.Option("--no-homophones", help="Skip the general sound-alike correction (依下 -> 一下).")
     ] = False,
+    no_warp: Annotated[
+        bool, typer.Option("--no-warp", help="Do not retry unsure windows at a vocal-tract warp (faster).")
+    ] = False,
     force: Annotated[bool, typer.Option(help="Transcribe again calls already in --out.")] = False,
 ) -> None:
     """Transcribe call recordings into timed, speaker-labelled transcripts with acoustic features."""
@@ -63,7 +66,10 @@ def transcribe(
         typer.echo(f"skipped {path}: {reason}", err=True)
     if not recordings:
         _fail("no recordings found in the given paths")
-    asr = AsrOptions(beam_size=beam_size, prompt_chars=prompt_chars, correct_homophones=not no_homophones)
+    asr = AsrOptions(
+        beam_size=beam_size, prompt_chars=prompt_chars, correct_homophones=not no_homophones,
+        **({"warps": ()} if no_warp else {}),
+    )
     transcriber = Transcriber(spec, asr, lex)
     done = already_done(recordings, out, force=force)
     with _progress(len(recordings), initial=len(done)) as bar:   # calls already done do not count as speed
