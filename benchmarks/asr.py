@@ -70,7 +70,8 @@ def role_accuracy(reference: list[dict], turns, step: float = 0.01) -> tuple[flo
 
 def run_pipeline(calls, transcriber, mono: bool, save: Path | None = None) -> dict:
     """CER per role, speed and (mono) role accuracy of Callscope's pipeline; ``save``: also write
-    each transcript there, as ``callscope transcribe`` would (so ``make model`` can reuse them)."""
+    each transcript there, for reading errors. They lack the call metadata (direction, industry)
+    that ``callscope transcribe`` copies from a labelled call, so do not train or evaluate on them."""
     errors = {r: ErrorCount() for r in ROLES}
     audio_s = wall = correct = total = 0.0
     methods: dict[str, int] = {}
@@ -164,7 +165,7 @@ def main() -> None:
     parser.add_argument("--no-mono", action="store_true")
     parser.add_argument("--no-real", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    parser.add_argument("--save", type=Path, help="also write the stereo transcripts to this folder")
+    parser.add_argument("--save", type=Path, help="also write the stereo transcripts (no call metadata) to this folder")
     args = parser.parse_args()
 
     calls = pick_calls(args.calls, args.limit)
