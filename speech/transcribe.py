@@ -66,9 +66,15 @@ class Reading:
     """What Whisper made of one window: its words (buffer times) and how sure it was."""
 
     words: list[tuple[str, float, float]]
-    log_prob: float  # token-weighted mean of the segments' avg_logprob
+    log_prob_sum: float = 0.0  # the segments' avg_logprob, each times its token count
+    tokens: int = 0
     noise: bool = False
     degenerate: bool = False
+
+    @property
+    def log_prob(self) -> float:
+        """Token-weighted mean of the segments' avg_logprob."""
+        return self.log_prob_sum / max(self.tokens, 1)
 
     @property
     def clean(self) -> bool:
@@ -235,16 +241,14 @@ class Transcriber:
             **self._decoding(),
         )
         readings: dict[int, Reading] = {}
-        tokens: dict[int, int] = {}
         for segment in segments:
             window = _window_at(segment.start * warp, windows)
             if window is None:
                 continue
-            reading = readings.setdefault(id(window), Reading([], 0.0))
+            reading = readings.setdefault(id(window), Reading([]))
             reading.words.extend((text, middle * warp, p) for text, middle, p in _words(segment))
-            n, total = len(segment.tokens), tokens.get(id(window), 0)
-            reading.log_prob = (reading.log_prob * total + segment.avg_logprob * n) / max(total + n, 1)
-            tokens[id(window)] = total + n
+            reading.log_prob_sum += segment.avg_logprob * len(segment.tokens)
+            reading.tokens += len(segment.tokens)
             reading.noise = reading.noise or _is_noise(segment, self.options.no_speech_threshold)
             reading.degenerate = reading.degenerate or _is_degenerate(segment)
         return readings

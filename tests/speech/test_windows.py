@@ -80,8 +80,8 @@ def test_a_looping_or_failed_reading_may_not_replace_another():
     from speech.transcribe import Reading
 
     words = [(w, 0.1 * i, 0.9) for i, w in enumerate(["你好", "请问", "有", "什么", "可以", "帮", "您"])]
-    assert Reading(words, -0.3).clean
+    assert Reading(words, log_prob_sum=-0.3, tokens=1).clean
     dashes = words + [("-", 2.0 + 0.1 * i, 0.9) for i in range(12)]
-    assert not Reading(dashes, -0.1).clean
-    assert not Reading(words, -0.1, degenerate=True).clean
-    assert not Reading(words, -0.1, noise=True).clean
+    assert not Reading(dashes, log_prob_sum=-0.1, tokens=1).clean
+    assert not Reading(words, log_prob_sum=-0.1, tokens=1, degenerate=True).clean
+    assert not Reading(words, log_prob_sum=-0.1, tokens=1, noise=True).clean
