@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from speech.audio import Audio, load_audio
-from speech.batch import write_json
+from speech.batch import sidecar_metadata, write_json
 from speech.cer import ErrorCount
 from speech.lexicon import load_lexicon
 from speech.model import ModelSpec, load_whisper, resolve_model
@@ -70,8 +70,7 @@ def role_accuracy(reference: list[dict], turns, step: float = 0.01) -> tuple[flo
 
 def run_pipeline(calls, transcriber, mono: bool, save: Path | None = None) -> dict:
     """CER per role, speed and (mono) role accuracy of Callscope's pipeline; ``save``: also write
-    each transcript there, for reading errors. They lack the call metadata (direction, industry)
-    that ``callscope transcribe`` copies from a labelled call, so do not train or evaluate on them."""
+    each transcript there with the call's metadata, as ``callscope transcribe`` does."""
     errors = {r: ErrorCount() for r in ROLES}
     audio_s = wall = correct = total = 0.0
     methods: dict[str, int] = {}
@@ -85,6 +84,7 @@ def run_pipeline(calls, transcriber, mono: bool, save: Path | None = None) -> di
         wall += time.perf_counter() - started
         audio_s += audio.duration
         if save is not None:
+            conversation.extra.update(sidecar_metadata(path))
             write_json(save / f"{path.stem}.json", conversation.to_dict())
         for role in ROLES:
             errors[role].add(role_text(reference, role), role_text(conversation.turns, role))
@@ -165,7 +165,7 @@ def main() -> None:
     parser.add_argument("--no-mono", action="store_true")
     parser.add_argument("--no-real", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    parser.add_argument("--save", type=Path, help="also write the stereo transcripts (no call metadata) to this folder")
+    parser.add_argument("--save", type=Path, help="also write the stereo transcripts to this folder")
     args = parser.parse_args()
 
     calls = pick_calls(args.calls, args.limit)
