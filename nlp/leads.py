@@ -185,8 +185,9 @@ def find_lead(call: CallText, *, patterns: str | Path | None = None) -> Lead:
 
 def _intent(totals: Counter[str], score: float) -> str:
     """Four levels from the signal totals."""
-    if totals["accept"] and score >= 2.0:
-        return "high"
+    if totals["accept"]:
+        # an explicit yes outweighed by second thoughts (行，那升吧 ... 算了) is still a lead, not none
+        return "high" if score >= 2.0 else "medium" if score > 0 else "low"
     if totals["consider"] and score > 0:
         return "medium"
     if totals["interest"] and score > -2.0:

@@ -23,6 +23,7 @@ What needs the whole call (own company, industry, dimension) is done in ``nlp/co
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -50,7 +51,9 @@ FUZZY_SCORE = 0.8
 # syllable off; rarer words (变性 188, 工号 3) may be slips for one (电信, 工行)
 EVERYDAY_WORD_FREQ = 1000
 FRAME_CHARS = 4
-_CLAUSE_EDGE = "，。？！；、,.?!;…"
+# Whisper separates clauses it does not punctuate with a space (一直没人管 变性那边), so a space is an edge too
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_CLAUSE_EDGE = "，。？！；、,.?!;… "
 
 
 @Language.factory(
@@ -129,6 +132,7 @@ class CompetitorFinder:
                  if self._framed((start, end), doc.text) and self._word_freq(doc.text[start:end]) <= common]
         taken_chars = {c for i in taken for c in range(doc[i].idx, doc[i].idx + len(doc[i]))}
         found += self._anchored(doc, taken_chars)
+        found += self._enclosed(doc, taken_chars)
         hits: list[_Match] = []
         used: set[int] = set()
         for start, end, name, ratio in sorted(found, key=lambda h: (-h[3], h[0])):
@@ -164,6 +168,22 @@ class CompetitorFinder:
                         best = (rank, (start, end, near.name, near.ratio))
             if best is not None:
                 hits.append(best[1])
+        return hits
+
+    def _enclosed(self, doc: Doc, taken: set[int]) -> list[tuple[int, int, str, float]]:
+        """Non-words a close syllable off a name with a brand frame on both sides (都是广变的): two
+        weak frames around a word jieba does not know say as much as one strong frame."""
+        text = doc.text
+        hits = []
+        for token in doc:
+            a, b = token.idx, token.idx + len(token)
+            if (len(token) < 2 or not _HAN_RUN.fullmatch(token.text) or taken.intersection(range(a, b))
+                    or self._word_freq(token.text) > self.fuzzy.max_word_freq
+                    or not (self._framed_before(a, text) and self._framed_after(b, text))):
+                continue
+            near = self.fuzzy.near(token.text)
+            if near is not None:
+                hits.append((a, b, near.name, near.ratio))
         return hits
 
     def _one_word(self, doc: Doc, start: int, end: int) -> bool:

@@ -178,6 +178,8 @@ def _raw(industry: str, text: str, role: str = "customer") -> CallText:
     ("ecommerce", "经通那边买的还便宜一百", "京东", "经通"),                     # d/t
     ("telecom", "我想转到连东去，人家便宜", "中国联通", "连东"),
     ("telecom", "我在连同用了十年，都没被这么扣过钱", "中国联通", "连同"),    # tone off, a real word: 在 X 用了
+    ("telecom", "一直没人管 变性那边我邻居用的", "中国电信", "变性"),           # Whisper's space ends a clause
+    ("telecom", "宽带和电视都是广变的，一年才三百六", "中国广电", "广变"),       # a non-word between two frames
 ])
 def test_garbled_names_in_a_brand_frame(industry, text, brand, said):
     mentions = find_competitors(_raw(industry, text))
@@ -187,6 +189,8 @@ def test_garbled_names_in_a_brand_frame(industry, text, brand, said):
 
 @pytest.mark.parametrize("industry, text, role", [
     ("bank", "您的工号是多少", "customer"),                  # 工号 as itself: no strong frame
+    ("telecom", "我问的就是广变", "customer"),                # a non-word with one weak frame only
+    ("bank", "您报一下 工号是多少", "customer"),              # a clause edge is no frame
     ("bank", "麻烦您报一下您的工号", "customer"),
     ("bank", "您用的工号是多少", "customer"),                # strong before, nothing after
     ("bank", "我叫张航，弓长张", "customer"),                # a person's name

@@ -25,6 +25,9 @@ def test_billing_call_asking_for_a_bigger_data_plan_is_a_lead():
 
 @pytest.mark.parametrize("answer, intent", [
     ("对，办吧。", "high"),
+    ("明白，那加上吧。", "high"),
+    ("行，那生吧。……算了，卡号变了太麻烦。", "medium"),   # a yes (misheard), then second thoughts: a lead
+    ("这个我会头问问家里吧。", "medium"),                # 回头 heard as 会头, matched by sound
     ("我考虑一下，回头再说吧。", "medium"),
     ("多少钱？哦，那算了。", "low"),
     ("不需要，别打了。", "none"),
