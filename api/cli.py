@@ -41,8 +41,9 @@ def transcribe(
     no_homophones: Annotated[
         bool, typer.Option("--no-homophones", help="Skip the general sound-alike correction (依下 -> 一下).")
     ] = False,
-    no_warp: Annotated[
-        bool, typer.Option("--no-warp", help="Do not retry unsure windows at a vocal-tract warp (faster).")
+    warp: Annotated[
+        bool, typer.Option("--warp", help="Retry unsure windows at a vocal-tract warp: better text for voices "
+                           "pitched low (customer CER 13.4 -> 12.3 % on the shared calls), about 1.4x the time.")
     ] = False,
     force: Annotated[bool, typer.Option(help="Transcribe again calls already in --out.")] = False,
 ) -> None:
@@ -51,7 +52,7 @@ def transcribe(
     from speech.lexicon import LexiconError, load_lexicon
     from speech.model import ModelNotFoundError, ModelSpec, resolve_model
     from speech.pipeline import PipelineOptions
-    from speech.transcribe import AsrOptions, Transcriber
+    from speech.transcribe import WARP, AsrOptions, Transcriber
 
     roles = tuple(r.strip() for r in channel_roles.split(","))
     if sorted(roles) != ["agent", "customer"]:
@@ -68,7 +69,7 @@ def transcribe(
         _fail("no recordings found in the given paths")
     asr = AsrOptions(
         beam_size=beam_size, prompt_chars=prompt_chars, correct_homophones=not no_homophones,
-        **({"warps": ()} if no_warp else {}),
+        warps=(WARP,) if warp else (),
     )
     transcriber = Transcriber(spec, asr, lex)
     done = already_done(recordings, out, force=force)

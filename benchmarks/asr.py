@@ -32,7 +32,7 @@ from speech.cer import ErrorCount
 from speech.lexicon import load_lexicon
 from speech.model import ModelSpec, load_whisper, resolve_model
 from speech.pipeline import transcribe_audio
-from speech.transcribe import AsrOptions, Transcriber
+from speech.transcribe import WARP, AsrOptions, Transcriber
 
 SHARED = ROOT.parent / "shared"
 ROLES = ("agent", "customer")
@@ -161,6 +161,9 @@ def main() -> None:
     parser.add_argument("--beam-size", type=int, default=5)
     parser.add_argument("--compute-type", default="int8", help="CTranslate2 compute type (int8, float32...)")
     parser.add_argument("--prompt-chars", type=int, default=0, help="lexicon prompt length (0: none)")
+    parser.add_argument("--warp", action="store_true", help="retry unsure windows at a vocal-tract warp")
+    parser.add_argument("--warp-below", type=float, default=AsrOptions().warp_below_logprob,
+                        help="retry windows whose average log-probability is below this")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-mono", action="store_true")
     parser.add_argument("--no-real", action="store_true")
@@ -171,10 +174,13 @@ def main() -> None:
     calls = pick_calls(args.calls, args.limit)
     spec = ModelSpec(resolve_model(), compute_type=args.compute_type, cpu_threads=args.threads)
     transcriber = Transcriber(
-        spec, AsrOptions(beam_size=args.beam_size, prompt_chars=args.prompt_chars), load_lexicon()
+        spec, AsrOptions(beam_size=args.beam_size, prompt_chars=args.prompt_chars,
+                         warps=(WARP,) if args.warp else (), warp_below_logprob=args.warp_below),
+        load_lexicon(),
     )
     load_whisper(spec)  # load once, outside every timing
-    report: dict = {"calls": len(calls), "model": str(spec.path), "threads": args.threads}
+    report: dict = {"calls": len(calls), "model": str(spec.path), "threads": args.threads,
+                    "asr": transcriber.options.to_dict()}
     print(f"{len(calls)} calls from {args.calls}", file=sys.stderr)
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)

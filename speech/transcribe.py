@@ -26,6 +26,9 @@ MAX_WINDOW_S = 28.0
 PAUSE_S = 0.3  # silence put between two clips inside a window
 
 
+WARP = 1.2  # the vocal-tract warp of ``callscope transcribe --warp`` (see AsrOptions.warps)
+
+
 @dataclass(frozen=True, slots=True)
 class AsrOptions:
     """Decoding settings; recorded in every transcript so a result can be traced to them."""
@@ -52,8 +55,9 @@ class AsrOptions:
     # sure of is kept unless it failed or loops. Chosen on 20 of the shared calls (customer CER
     # 13.50 -> 11.82 %; 1.25: 12.04 %; 1.2 on every window: 12.30 %). On all 60 (make bench):
     # customer 13.4 -> 12.3 %, agent 9.5 -> 9.6 %, real read speech 17.4 -> 16.5 %, at 8.8x real
-    # time instead of 13.6x.
-    warps: tuple[float, ...] = (1.2,)
+    # time instead of 13.6x. Off by default (``callscope transcribe --warp``): on a slower 2-core
+    # machine it took 12 calls from 8.7x to 6.3x real time, under the 8x a site needs.
+    warps: tuple[float, ...] = ()
     warp_below_logprob: float = -0.2
 
     def to_dict(self) -> dict[str, object]:

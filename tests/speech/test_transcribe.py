@@ -133,15 +133,15 @@ def test_warped_reading_gives_word_times_in_the_unwarped_buffer(transcriber, sho
         assert faster[id(window)].log_prob < 0.0
 
 
-def test_cli_no_warp_switches_the_retry_off_and_says_so_in_the_transcript(short_stereo, tmp_path):
+def test_cli_warp_switches_the_retry_on_and_says_so_in_the_transcript(short_stereo, tmp_path):
     import json
 
     from typer.testing import CliRunner
 
     from api.cli import app
 
-    result = CliRunner().invoke(app, ["transcribe", str(short_stereo), "--out", str(tmp_path), "--no-warp"])
+    result = CliRunner().invoke(app, ["transcribe", str(short_stereo), "--out", str(tmp_path), "--warp"])
     assert result.exit_code == 0, result.output
     written = json.loads((tmp_path / f"{short_stereo.stem}.json").read_text())
-    assert written["transcription"]["asr"]["warps"] == []
+    assert written["transcription"]["asr"]["warps"] == [1.2]
     assert len(written["turns"]) == len(reference_turns(short_stereo))
