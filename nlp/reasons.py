@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from callscope.types import ReasonFinding
-from nlp.scoring import OUTBOUND_REASON, Scorer, industry_mask
+from nlp.scoring import OUTBOUND_REASON, Scorer, industry_mask, path_evidence
 from nlp.taxonomy import Taxonomy
 from nlp.text import CallText
 
@@ -54,15 +54,17 @@ def _primary_first(call: CallText, taxonomy: Taxonomy, evidence: np.ndarray, pro
     # what the customer says first is a reason of the call even when the head is unsure of it
     # (Whisper mishears the words that would make it sure); codes of another industry have no chance
     unsure = [codes[i] for i in order if 0 < probs[i] < threshold and codes[i] not in ruled_out]
-    primary = _opening_reason(call, codes, evidence, probs, chosen + unsure)
+    primary = _opening_reason(call, taxonomy, evidence, probs, chosen + unsure)
     if primary not in chosen:
         chosen = chosen[: max_reasons - 1]
     return [primary] + [c for c in chosen if c != primary]
 
 
-def _opening_reason(call: CallText, codes: list[str], evidence: np.ndarray, probs: np.ndarray,
+def _opening_reason(call: CallText, taxonomy: Taxonomy, evidence: np.ndarray, probs: np.ndarray,
                     chosen: list[str]) -> str:
-    """The reason the customer states first (outbound calls: the product offered)."""
+    """The reason the customer states first (outbound calls: the product offered; a customer whose
+    opening words name none: the self-service menu they chose)."""
+    codes = list(taxonomy.reasons)
     if call.meta.get("direction") == "outbound" and OUTBOUND_REASON in chosen:
         return OUTBOUND_REASON
     opening = [t.index for t in call.turns if t.role == "customer"][:OPENING_TURNS]
@@ -72,7 +74,10 @@ def _opening_reason(call: CallText, codes: list[str], evidence: np.ndarray, prob
                       if row[codes.index(c)] >= MIN_TURN_EVIDENCE]
         if candidates:
             return max(candidates)[1]
-    return chosen[0]
+    # the opening words carry no reason (Whisper lost them: 提额 heard as 提伦): the menu the caller chose
+    menus = path_evidence(call, taxonomy)
+    named = [c for c in chosen if menus[codes.index(c)] > 0]
+    return named[0] if named else chosen[0]
 
 
 def _owners(call: CallText, chosen: list[str], columns: list[int], evidence: np.ndarray) -> list[str]:

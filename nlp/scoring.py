@@ -79,6 +79,18 @@ def reason_evidence(call: CallText, taxonomy: Taxonomy) -> np.ndarray:
     return evidence * industry_mask(call, taxonomy)
 
 
+def path_evidence(call: CallText, taxonomy: Taxonomy) -> np.ndarray:
+    """Per reason, the cues named by the self-service menus the caller went through (``path`` in the
+    call's metadata: 理赔进度查询, 增值业务退订): what the caller asked for before saying a word,
+    which no transcription slip can lose. Zero for a call without a path."""
+    steps = call.meta.get("path") or []
+    names = dict.fromkeys(s["name"] for s in steps if isinstance(s, dict) and isinstance(s.get("name"), str))
+    if not names:
+        return np.zeros(len(taxonomy.reasons))
+    menus = TurnText(-1, "customer", "，".join(names))
+    return np.minimum(cue_counts(menus, taxonomy.reasons), 1.0) * industry_mask(call, taxonomy)
+
+
 def industry_mask(call: CallText, taxonomy: Taxonomy) -> np.ndarray:
     """1 for reasons that apply to the call's industry, 0 for the others."""
     industry = call.meta.get("industry")

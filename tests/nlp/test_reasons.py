@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nlp.reasons import find_reasons
-from nlp.scoring import CueScorer
+from nlp.scoring import CueScorer, path_evidence
 from nlp.taxonomy import load_taxonomy
 from tests.nlp.helpers import make_call
 
@@ -158,3 +158,41 @@ def test_the_reason_the_customer_states_first_leads_even_when_the_head_is_unsure
     nothing_stated = make_call([(r, "您好。" if r == "agent" else "嗯。", a, b) for r, _, a, b in BILL_THEN_PLAN])
     head = _UnsureHead({"data_overage": 0.39, "plan_change": 0.8})
     assert [r.code for r in find_reasons(nothing_stated, head)] == ["plan_change"]
+
+
+GARBLED_OPENING = [
+    ("agent", "您好，明泰保险客服中心，请问有什么可以帮您？"),
+    ("customer", "喂，你好。"),
+    ("agent", "您好，请讲。"),
+    ("customer", "我唯一下一万写立台的进度。"),         # 问一下意外险理赔的进度, as Whisper heard it
+    ("agent", "好的，麻烦您提供一下姓名和身份证后四位。"),
+    ("customer", "江涛，后四位零四二二。"),
+    ("agent", "好的江先生，已经核实。"),
+    ("customer", "嗯。"),
+    ("agent", "您的材料已经齐了，在审核中。另外给您介绍一款意外险。"),
+    ("customer", "那个意外险多少钱？"),
+    ("agent", "一年二百九十八元。"),
+    ("customer", "行，那理赔员什么时候给我打电话？"),
+]
+CLAIM_MENUS = [{"channel": "ivr", "node": "2", "name": "理赔服务", "result": "ok"},
+               {"channel": "ivr", "node": "2-1", "name": "理赔进度查询", "result": "ok"},
+               {"channel": "ivr", "node": "0", "name": "转人工", "result": "transfer"}]
+
+
+def test_primary_falls_back_to_the_menu_the_caller_chose_when_the_opening_names_nothing():
+    without = [r.code for r in find_reasons(make_call(GARBLED_OPENING, industry="insurance"), SCORER)]
+    with_path = [r.code for r in find_reasons(make_call(GARBLED_OPENING, industry="insurance", path=CLAIM_MENUS),
+                                              SCORER)]
+    assert set(without) == set(with_path) == {"claim_status", "product_consult"}
+    assert without[0] == "product_consult" and with_path[0] == "claim_status"
+
+
+def test_path_evidence_reads_the_menus_the_caller_chose():
+    taxonomy = load_taxonomy()
+    codes = list(taxonomy.reasons)
+    call = make_call([("customer", "喂，你好。")], industry="insurance", path=CLAIM_MENUS)
+    assert [codes[i] for i in np.flatnonzero(path_evidence(call, taxonomy))] == ["claim_status"]
+    # no path, a malformed path, or a menu of another industry's reason gives nothing
+    assert not path_evidence(make_call([("customer", "喂。")], industry="insurance"), taxonomy).any()
+    assert not path_evidence(make_call([("customer", "喂。")], industry="insurance", path=["x", 3]), taxonomy).any()
+    assert not path_evidence(make_call([("customer", "喂。")], industry="bank", path=CLAIM_MENUS), taxonomy).any()
