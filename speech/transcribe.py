@@ -10,6 +10,7 @@ All windows of a call go through faster-whisper's batched pipeline together.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
@@ -219,7 +220,8 @@ class Transcriber:
                 if (r := readings.get(id(w))) and not r.noise and r.log_prob < self.options.warp_below_logprob
             ]
             for key, other in self._readings(buffer, unsure, warp).items():
-                if other.log_prob > readings[key].log_prob and other.clean:
+                mine = readings[key]
+                if other.log_prob > mine.log_prob and other.clean and stutter(other.words) <= stutter(mine.words):
                     readings[key] = other
         for window in windows:
             reading = readings.get(id(window))
@@ -384,6 +386,14 @@ def loop_start(keys: list[str]) -> int | None:
             if repeats >= needed:
                 return i
     return None
+
+
+def stutter(found: list[tuple[str, float, float]]) -> int:
+    """Characters in runs of three or more of the same character (作作作, 诺诺诺): a warped reading
+    that stutters more than the plain one is a decoding slip, however sure Whisper is of it (a warp
+    once turned a customer turn into 副作作作副副诺诺诺). Real speech has few (对对对, 哈哈哈)."""
+    text = "".join(word_chars(t) for t, _, _ in found)
+    return sum(len(m.group(0)) for m in re.finditer(r"(\D)\1{2,}", text))
 
 
 def _loop_keys(found: list[tuple[str, float, float]]) -> list[str]:

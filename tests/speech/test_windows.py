@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from speech.segments import TurnSlot
-from speech.transcribe import Piece, Window, _window_at, _without_loop, loop_start, padded_slots, warped
+from speech.transcribe import Piece, Window, _window_at, _without_loop, loop_start, padded_slots, stutter, warped
 
 
 def _window(start: float, *pieces: tuple[int, float, float]) -> Window:
@@ -85,3 +85,10 @@ def test_a_looping_or_failed_reading_may_not_replace_another():
     assert not Reading(dashes, log_prob_sum=-0.1, tokens=1).clean
     assert not Reading(words, log_prob_sum=-0.1, tokens=1, degenerate=True).clean
     assert not Reading(words, log_prob_sum=-0.1, tokens=1, noise=True).clean
+
+
+def test_stutter_counts_runs_of_three_or_more_of_one_character_but_not_digits():
+    assert stutter([("副作作作副副", 0.0, 0.0), ("诺诺诺", 0.5, 0.9)]) == 6
+    assert stutter([("对对", 0.0, 0.0), ("对。", 0.1, 0.2)]) == 3  # runs cross word boundaries, punctuation aside
+    assert stutter([("好的，", 0.0, 0.0), ("没问题", 0.1, 0.2)]) == 0
+    assert stutter([("尾号8888", 0.0, 0.0)]) == 0  # a card number is not a stutter
