@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callscope.types import CompetitorMention
-from nlp.competitors.finder import SPANS_KEY, competitor_nlp
+from nlp.competitors.finder import INSTRUMENTS_KEY, SPANS_KEY, competitor_nlp
 from nlp.competitors.patterns import (
     DIMENSIONS,
     CompetitorPatternError,
@@ -39,6 +39,9 @@ GREETING_CHARS = 30
 OWN_MARKER_GAP = 2
 OWN_LEAD_CHARS = 8
 COMPARED_FACTOR = 0.8
+# a bank the customer pays with (房贷是建行的卡自动扣) is still that card when it is named again in the
+# next turns (建行那张是他们行的卡; 您的工行卡里留够钱), unless the speaker compares it with the call's company
+INSTRUMENT_ECHO_TURNS = 2
 _BOUNDARY = re.compile(r"[。？！?!…]")
 _NUMBER_RUN = re.compile(r"[0-9零〇一二三四五六七八九幺]{5,}")
 
@@ -61,13 +64,13 @@ def find_competitors(call: CallText, *, patterns: str | Path | None = None) -> l
     """Competitor mentions of a call, one per (turn, brand), in turn order."""
     lexicon = load_competitor_patterns(patterns)
     industry = call.meta.get("industry") if isinstance(call.meta.get("industry"), str) else None
-    candidates = _candidates(call, lexicon, industry, patterns)
+    candidates, instruments = _candidates(call, lexicon, industry, patterns)
     own = _own_brands(call, candidates, lexicon, industry)
     cues = _CueCache(call, lexicon)
     previous: dict[str, str] = {}
     found: dict[tuple[int, str], CompetitorMention] = {}
     for cand in candidates:
-        if cand.brand in own or cand.before in lexicon.own_before:
+        if cand.brand in own or cand.before in lexicon.own_before or _paid_with(cand, instruments, call, lexicon):
             continue
         score = _competes(cand, call, lexicon, industry)
         if score == 0.0:
@@ -124,11 +127,18 @@ def _own_marked(cand: _Candidate, call: CallText, lexicon: CompetitorPatterns) -
 
 
 def _candidates(call: CallText, lexicon: CompetitorPatterns, industry: str | None,
-                patterns: str | Path | None) -> list[_Candidate]:
-    """Every name the spaCy pipe kept, with ambiguous names resolved for the call's industry."""
+                patterns: str | Path | None) -> tuple[list[_Candidate], set[tuple[int, str]]]:
+    """Every name the spaCy pipe kept, with ambiguous names resolved for the call's industry, and the
+    (turn, brand) pairs it dropped as the customer's means of payment."""
     nlp = competitor_nlp(patterns)
     out: list[_Candidate] = []
+    instruments: set[tuple[int, str]] = set()
     for turn, doc in zip(call.turns, nlp.pipe(t.text for t in call.turns), strict=True):
+        for span in doc.spans[INSTRUMENTS_KEY]:
+            brand = span.label_
+            if span.text in lexicon.brands[brand].ambiguous:
+                brand = lexicon.resolve(brand, industry)
+            instruments.add((turn.index, brand))
         group = doc.spans[SPANS_KEY]
         attrs = group.attrs
         rows = zip(group, attrs["scores"], attrs["names"], attrs["chars"], strict=True)
@@ -138,7 +148,18 @@ def _candidates(call: CallText, lexicon: CompetitorPatterns, industry: str | Non
                 brand = lexicon.resolve(brand, industry)
             before = doc[span.start - 1].text if span.start > 0 else ""
             out.append(_Candidate(turn.index, brand, name, turn.text[a:b], a, b, score, before))
-    return out
+    return out, instruments
+
+
+def _paid_with(cand: _Candidate, instruments: set[tuple[int, str]], call: CallText,
+               lexicon: CompetitorPatterns) -> bool:
+    """Is the name the customer's payment card named again (``INSTRUMENT_ECHO_TURNS``), not compared?"""
+    echoed = any((cand.turn - k, cand.brand) in instruments for k in range(INSTRUMENT_ECHO_TURNS + 1))
+    if not echoed:
+        return False
+    text = call.turns[cand.turn].text
+    w = lexicon.compare_window
+    return not any(rx.search(text[max(0, cand.start - w): cand.end + w]) for rx in lexicon.compare)
 
 
 def _competes(cand: _Candidate, call: CallText, lexicon: CompetitorPatterns, industry: str | None) -> float:

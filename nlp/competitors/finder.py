@@ -40,6 +40,9 @@ from nlp.competitors.patterns import Brand, CompetitorPatterns, load_competitor_
 from speech.lexicon import load_lexicon
 
 SPANS_KEY = "competitors"
+# names dropped only because they were the customer's means of payment (工行卡还款): the call-level
+# pass also drops the same bank named again in the next turns (您的工行卡里留够钱, 建行那张)
+INSTRUMENTS_KEY = "competitor_instruments"
 EXACT_SCORE = {"alias": 0.95, "product": 0.9}
 AMBIGUOUS_FACTOR = 0.9
 _FUZZY_DEFAULT = {"@misc": "cc.fuzzy_alias.v1", "min_ratio": 70.0, "max_word_freq": 100,
@@ -92,18 +95,24 @@ class CompetitorFinder:
     def __call__(self, doc: Doc) -> Doc:
         """Set ``doc.spans[spans_key]`` to the names found, look-alikes dropped."""
         kept: list[tuple[Span, float, str, tuple[int, int]]] = []
+        instruments: list[Span] = []
         exact = self._exact(doc)
         taken = {i for m in exact for i in range(m[0].start, m[0].end)}
         for span, score, name, chars in exact + self._fuzzy(doc, taken):
             brand = self.lexicon.brands[span.label_]
-            if self._keep(span, brand, chars):
-                ambiguous = name in brand.ambiguous
-                kept.append((span, score * (AMBIGUOUS_FACTOR if ambiguous else 1.0), name, chars))
+            if not self._keep(span, brand, chars):
+                continue
+            if self._instrument(doc.text, *chars, brand):
+                instruments.append(span)
+                continue
+            ambiguous = name in brand.ambiguous
+            kept.append((span, score * (AMBIGUOUS_FACTOR if ambiguous else 1.0), name, chars))
         kept.sort(key=lambda k: k[3])
         doc.spans[self.spans_key] = SpanGroup(
             doc, name=self.spans_key, spans=[k[0] for k in kept],
             attrs={"scores": [k[1] for k in kept], "names": [k[2] for k in kept],
                    "chars": [k[3] for k in kept]})
+        doc.spans[INSTRUMENTS_KEY] = SpanGroup(doc, name=INSTRUMENTS_KEY, spans=instruments)
         return doc
 
     def _exact(self, doc: Doc) -> list[_Match]:
@@ -232,7 +241,7 @@ class CompetitorFinder:
 
     def _keep(self, span: Span, brand: Brand, chars: tuple[int, int]) -> bool:
         """False for a look-alike: a reject pattern covers it, a place or employer named after it,
-        an everyday word outside a brand frame, or a bank used as the customer's means of payment."""
+        or an everyday word outside a brand frame. (A bank used to pay is ``_instrument``.)"""
         text = span.doc.text
         a, b = chars
         if span.id_ != "fuzzy" and any(m.start() < b and m.end() > a
@@ -240,9 +249,7 @@ class CompetitorFinder:
             return False
         if any(rx.search(text[b:]) for rx in self.lexicon.reject_after):
             return False
-        if span.text in brand.ambiguous and not self._framed(chars, text):
-            return False
-        return not self._instrument(text, a, b, brand)
+        return not (span.text in brand.ambiguous and not self._framed(chars, text))
 
     def _framed(self, chars: tuple[int, int], text: str) -> bool:
         """Is the name right after or right before a word that marks a company (在/用/比 X, X 的/那边)?

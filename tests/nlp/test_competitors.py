@@ -55,6 +55,7 @@ def _found(call: CallText, **kwargs) -> list[tuple[int, str, str]]:
     ("ecommerce", "淘宝上退货都是上门取件，方便多了", "淘宝", "service"),
     ("ecommerce", "唯品会的正品有保障", "唯品会", "product"),
     ("ecommerce", "你们这速度也太慢了，我在京东买东西第二天就到了", "京东", "service"),   # delivery speed
+    ("insurance", "四千三？平安昨天给我打电话，报的四千零几十", "中国平安", "price"),   # a name that acts is a company
 ])
 def test_mention_brand_and_dimension(industry, text, brand, dimension):
     assert _found(_call(industry, ("customer", text))) == [(1, brand, dimension)]
@@ -88,9 +89,20 @@ def test_mention_brand_and_dimension(industry, text, brand, dimension):
     ("insurance", "扣款卡换成农业银行的"),            # a bank in an insurance call
     ("telecom", "绑的银行卡和微信都不用动"),
     ("ecommerce", "我用支付宝付的款"),
+    ("bank", "房贷是建行的卡自动扣，不影响吧？"),
+    ("bank", "您的工行卡里留够当期账单的钱就行"),
+    ("telecom", "您最近有没有移动过光猫，或者碰过那根黄线？"),
+    ("insurance", "我儿子在太平洋那边，美国，要我过去帮他带孩子"),
 ])
 def test_look_alikes_are_not_competitors(industry, text):
     assert _found(_call(industry, ("customer", text))) == []
+
+
+def test_a_payment_card_named_again_is_still_the_customers_card():
+    call = _call("bank", ("customer", "那房贷呢？房贷是建行的卡自动扣，不影响吧？"),
+                 ("agent", "建行那张是他们行的卡，跟我们这边挂失没关系，不影响。"),
+                 ("customer", "好的。"), ("customer", "说实话建行的客服比你们好多了"))
+    assert _found(call) == [(4, "建设银行", "service")]   # three turns on, compared: a competitor again
 
 
 @pytest.mark.parametrize("greeting, text, expected", [

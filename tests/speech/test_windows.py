@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 
 from speech.segments import TurnSlot
-from speech.transcribe import Piece, Window, _window_at, _without_loop, loop_start, padded_slots, stutter, warped
+from speech.transcribe import (
+    Piece,
+    Window,
+    _window_at,
+    _without_loop,
+    loop_start,
+    padded_slots,
+    stutter,
+    warped,
+)
 
 
 def _window(start: float, *pieces: tuple[int, float, float]) -> Window:
