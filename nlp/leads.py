@@ -41,6 +41,8 @@ class LeadPatterns:
     not_products: tuple[str, ...]
     not_before: tuple[str, ...] = ()
     pitch: tuple[str, ...] = ()
+    goods: re.Pattern[str] | None = None     # a shop's goods: the name is the pattern's group 1
+    not_goods: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=4)
@@ -59,9 +61,11 @@ def load_lead_patterns(path: str | None = None) -> LeadPatterns:
         not_products = tuple(raw["products"].get("not_products", []))
         not_before = tuple(raw["products"].get("not_before", []))
         pitch = tuple(raw.get("pitch", []))
+        goods = compile_cue(raw["products"]["goods"]) if raw["products"].get("goods") else None
+        not_goods = tuple(raw["products"].get("not_goods", []))
     except (OSError, KeyError, TypeError, ValueError, re.error, yaml.YAMLError) as exc:
         raise ValueError(f"{source}: bad lead pattern file ({type(exc).__name__}: {exc})") from None
-    return LeadPatterns(cues, sounds, weights, product, not_products, not_before, pitch)
+    return LeadPatterns(cues, sounds, weights, product, not_products, not_before, pitch, goods, not_goods)
 
 
 def signal_counts(text: str, patterns: LeadPatterns) -> dict[str, int]:
@@ -96,6 +100,18 @@ def products_in(text: str, patterns: LeadPatterns, segmented: list[str] | None =
         window = text[max(0, match.start() - 4): match.end() + 2]
         if phrase and not any(n in window for n in patterns.not_products):
             found.append(phrase)
+    return found or _goods_in(text, patterns)
+
+
+def _goods_in(text: str, patterns: LeadPatterns) -> list[str]:
+    """Goods asked about or wanted (咨询个显示器 -> 显示器), cut at the first boundary word."""
+    if patterns.goods is None:
+        return []
+    found = []
+    for match in patterns.goods.finditer(text):
+        name = _BOUNDARY.split(match.group(1))[0]
+        if len(name) >= 2 and not name.startswith(patterns.not_goods):
+            found.append(name)
     return found
 
 

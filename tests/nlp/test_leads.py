@@ -67,9 +67,40 @@ def test_service_call_without_an_offer_is_no_lead():
     ("您可以直接升级五G套餐", ["五G套餐"]),            # the verbs before a product are no part of its name
     ("账单最高可以分期", ["分期"]),
     ("另外白金卡也有活动", ["白金卡"]),
+    ("想问问你们那个大额存单现在利率多少", ["大额存单"]),
+    ("我想咨询个显示器，二十七寸的", ["显示器"]),              # a shop's goods: what follows the verb
+    ("我想问一下你们首页那个空气炸锅", ["空气炸锅"]),
+    ("您想买个什么样的", []),
+    ("追尾换保险杠一般两三天", []),                          # 保险杠, 被保险人 are no insurance
+    ("被保险人是我", []),
 ])
 def test_product_phrases(text, expected):
     assert products_in(text, load_lead_patterns()) == expected
+
+
+def test_a_shop_customer_buying_what_they_asked_about_is_a_lead():
+    call = make_call([
+        ("agent", "您好，橙柚商城，请问有什么可以帮您？"),
+        ("customer", "你好，我想咨询个显示器，二十七寸的，有没有Type-C口？"),
+        ("agent", "有的，支持六十五瓦反向充电。"),
+        ("customer", "哦那方便。价格呢？现在多少？"),
+        ("agent", "现在活动价两千零四十九。"),
+        ("customer", "行，我今晚就下单。"),
+    ], direction="inbound", industry="ecommerce")
+    lead = find_lead(call)
+    assert (lead.intent, lead.product) == ("high", "显示器")
+
+
+def test_asking_how_a_bundle_is_priced_then_putting_it_off_is_a_medium_lead():
+    call = make_call([
+        ("agent", "您好，中国电信，请问有什么可以帮您？"),
+        ("customer", "我这个月怎么扣了这么多？"),
+        ("agent", "是副卡的费用，每月二十元。"),
+        ("customer", "哎，我再问一下，我们家宽带是单独交的，你们那个手机带宽带的是怎么算的？"),
+        ("agent", "您说的是融合套餐，可以免费加装三百兆宽带。"),
+        ("customer", "那我三月份再说吧。"),
+    ], direction="inbound", industry="telecom")
+    assert find_lead(call).intent == "medium"
 
 
 def test_bad_lead_file_names_it(tmp_path):
