@@ -128,6 +128,28 @@ def test_plainer_wordings_of_fraud_balance_surrender_and_repeat_calls():
         assert code in [r.code for r in find_reasons(call, SCORER)], said
 
 
+@pytest.mark.parametrize("industry, said, code", [
+    # wordings of a third writer (eval/dev3): a claim chased without 进度, a deposit asked about
+    ("insurance", "我爸住院的理赔，交上去快三个礼拜了，还是审核中。", "claim_status"),
+    ("bank", "我妈有笔钱下个月到期，想问问你们那个大额存单现在利率多少？", "product_consult"),
+    ("ecommerce", "你好，我想咨询个显示器，二十七寸的。", "product_consult"),
+    ("bank", "我说我要分期，她问我是哪张卡。", "installment"),
+    ("telecom", "我现在这个套餐每个月都不够用，有没有大一点的？", "plan_change"),
+    ("telecom", "有一笔国际长途四十多块，我都没出过国，这个能不能给我退了？", "bill_dispute"),
+    ("ecommerce", "我买的保温杯，下单一个礼拜了还显示待发货。", "order_delivery"),
+])
+def test_wordings_of_another_writer(industry, said, code):
+    call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", said),
+                      ("agent", "好的，我帮您看一下。")], industry=industry)
+    assert code in [r.code for r in find_reasons(call, SCORER)]
+
+
+def test_a_charge_the_customer_accepts_is_no_dispute():
+    call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", "我这个月怎么扣了这么多？"),
+                      ("agent", "是副卡的月费二十元。"), ("customer", "哦，算了，反正没多扣就行。")], industry="telecom")
+    assert [r.code for r in find_reasons(call, SCORER)] == ["bill_inquiry"]
+
+
 @pytest.mark.parametrize("said", ["你们没有便宜点的套餐吗？我一个月就打打电话。",
                                   "我一个月话费要五十多，你没有便宜点的，老年人用的那种？"])  # 你们有没有, as Whisper heard it
 def test_asking_for_a_cheaper_plan_without_you_have_is_a_plan_change(said):
