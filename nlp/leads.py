@@ -80,8 +80,34 @@ def signal_counts(text: str, patterns: LeadPatterns) -> dict[str, int]:
 
 
 def customer_signals(call: CallText, patterns: LeadPatterns) -> dict[int, dict[str, int]]:
-    """``signal_counts`` of every customer turn, by turn index."""
-    return {t.index: signal_counts(t.text, patterns) for t in call.turns if t.role == "customer"}
+    """``signal_counts`` of every customer turn, by turn index; in a sales call, a plain yes (对对) to the
+    agent reading the order back (跟您确认一下……对吗) accepts it."""
+    signals = {t.index: signal_counts(t.text, patterns) for t in call.turns if t.role == "customer"}
+    if call.meta.get("direction") == "outbound":
+        for agent, answer in zip(call.turns, call.turns[1:]):
+            if (agent.role == "agent" and answer.role == "customer" and _reads_back_order(agent.text, patterns)
+                    and _YES.match(answer.text) and not signals[answer.index]["refuse"]):
+                signals[answer.index]["accept"] = max(signals[answer.index]["accept"], 1)
+    return signals
+
+
+_YES = re.compile(r"^(嗯[，,。]?)?(对|是的|是|好的?|行|可以|没问题|确认|嗯嗯)")
+# what an order read back says when it names no product of the list (参加五十八元合约送手机活动)
+_ORDERED = re.compile(r"参加|开通|订购|办理|升级|调整为|变更为|活动|合约")
+_CONFIRM = re.compile(r"(跟您|给您|帮您)?确认(一下)?[^。]*?(对吗|是吗|可以吗|好吗|没问题吧|吗)[？?]?\s*$")
+
+
+_ORDER_NAME = re.compile(r"(?:参加|开通|订购|办理|升级)了?([^，,。？?！!：:；;]{2,14}?)(?:活动)?(?=[，,。？?！!：:；;]|$)")
+
+
+def _ordered_names(text: str) -> list[str]:
+    """What an order read back names after its verb (参加五十八元合约送手机活动 -> 五十八元合约送手机)."""
+    return [m.group(1) for m in _ORDER_NAME.finditer(text)][:1]
+
+
+def _reads_back_order(text: str, patterns: LeadPatterns) -> bool:
+    """Does the agent read an order back for a yes (跟您确认一下：……五十八元合约……对吗？)?"""
+    return bool(_CONFIRM.search(text)) and bool(products_in(text, patterns) or _ORDERED.search(text))
 
 
 def products_in(text: str, patterns: LeadPatterns, segmented: list[str] | None = None) -> list[str]:
@@ -152,6 +178,8 @@ def offer_turns(call: CallText, patterns: LeadPatterns,
     for turn in call.turns:
         names = products_in(turn.text, patterns, turn.words)
         if turn.role == "agent":
+            if not names and outbound and _reads_back_order(turn.text, patterns):
+                names = _ordered_names(turn.text)
             if names and (outbound or any(cue in turn.text for cue in patterns.pitch)):
                 offers.append((turn.index, names))
             continue

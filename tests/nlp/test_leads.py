@@ -103,6 +103,35 @@ def test_asking_how_a_bundle_is_priced_then_putting_it_off_is_a_medium_lead():
     assert find_lead(call).intent == "medium"
 
 
+@pytest.mark.parametrize("answer, intent", [
+    ("对对。", "high"),                   # a plain yes to the order read back
+    ("不对，我没说要办。", "none"),
+])
+def test_a_yes_to_the_order_read_back_accepts_it(answer, intent):
+    call = make_call([
+        ("agent", "徐先生您好，现在五十八元合约送手机，手机白送。"),
+        ("customer", "送手机？有这好事？能送家里来吗？"),
+        ("agent", "跟您确认一下：您的号码参加五十八元合约送手机活动，合约期二十四个月，对吗？"),
+        ("customer", answer),
+    ], direction="outbound", industry="telecom")
+    lead = find_lead(call)
+    assert lead.intent == intent
+    if intent != "none":
+        assert lead.product == "五十八元合约送手机"   # named after the verb when no listed product is said
+
+
+@pytest.mark.parametrize("answer", ["五十九……有点贵。我回去问问我儿子吧。",
+                                    "我现在开车呢，你把报价明细发我，我晚上对一下。"])
+def test_putting_an_offer_off_to_ask_family_or_compare_is_a_medium_lead(answer):
+    call = make_call([
+        ("agent", "您好，您的车险下月到期，今年续保有优惠。"),
+        ("customer", "多少钱？"),
+        ("agent", "给您推荐的方案，一年三千六百元。"),
+        ("customer", answer),
+    ], direction="outbound", industry="insurance")
+    assert find_lead(call).intent == "medium"
+
+
 def test_bad_lead_file_names_it(tmp_path):
     path = tmp_path / "leads.yaml"
     path.write_text("signals: {accept: {weight: x}}\n", encoding="utf-8")
