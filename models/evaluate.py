@@ -102,6 +102,15 @@ def realign(analysis: dict[str, Any], gold_turns: list[dict[str, Any]]) -> dict[
     return out
 
 
+def canonical_brand(name: str) -> str:
+    """The competitor lexicon's name for a brand labelled by one of its aliases (中国太保 -> 太平洋保险),
+    so a label written with another common name of the same company still matches."""
+    from nlp.competitors import load_competitor_patterns
+
+    names = load_competitor_patterns().names
+    return names[name][0] if name in names and names[name][1] == "alias" else name
+
+
 def evaluate(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
     """Metrics for (analysis, labels) pairs, one per call."""
     reasons, points, competitors, lead_any, qa = PerCode(), PerCode(), PerCode(), Counts(), PerCode()
@@ -125,7 +134,7 @@ def evaluate(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, An
         points.add({(p["turn"], p["point"]) for p in analysis.get("script_points", [])},
                    {(p["turn"], p["point"]) for p in labels.get("script_points", [])}, lambda i: i[1])
         found = {(c["turn"], c["brand"]): c.get("dimension") for c in analysis.get("competitors", [])}
-        truth = {(c["turn"], c["brand"]): c.get("dimension") for c in labels.get("competitors", [])}
+        truth = {(c["turn"], canonical_brand(c["brand"])): c.get("dimension") for c in labels.get("competitors", [])}
         competitors.add(set(found), set(truth), lambda i: i[1])
         for key in set(found) & set(truth):
             dimension_total += 1

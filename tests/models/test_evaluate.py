@@ -101,3 +101,10 @@ def test_turns_of_our_own_transcript_are_aligned_to_labelled_turns():
     aligned = realign(analysis, gold)
     assert aligned["script_points"] == [{"turn": 2, "point": "closing"}]
     assert aligned["competitors"] == [{"turn": 1, "brand": "中国联通"}]
+
+
+def test_a_competitor_labelled_by_another_name_of_the_same_company_matches():
+    analysis = {"competitors": [{"turn": 5, "brand": "太平洋保险", "dimension": "price"}]}
+    for label, hits in (("中国太保", 1), ("太平洋保险", 1), ("中国人寿", 0)):
+        labels = {"competitors": [{"turn": 5, "brand": label, "dimension": "price"}]}
+        assert evaluate([(analysis, labels)])["competitors"]["micro"]["f1"] == hits
