@@ -109,3 +109,9 @@ def test_customer_lexicon_with_aliases(tmp_path):
 def test_span_cutting_through_two_words_is_not_replaced(text):
     """认收 sounds like the alias 人寿 without tones, but it is the halves of 确认 and 收货."""
     assert load_lexicon().correct(text) == text
+
+
+def test_a_span_made_of_the_halves_of_two_words_is_kept_however_exactly_it_sounds():
+    lexicon = load_lexicon()
+    assert lexicon.correct("参加合约送手机活动") == "参加合约送手机活动"     # 手机 + 活动, not 激活
+    assert lexicon.correct("我想机活一下我的卡") == "我想激活一下我的卡"     # a slip between non-words
