@@ -34,7 +34,7 @@ from nlp.text import CallText
 __all__ = ["CompetitorPatternError", "find_competitors", "load_competitor_patterns"]
 
 GREETING_TURNS = 2
-GREETING = re.compile(r"您好|你好|喂|这里是|这边是|我是|欢迎")
+GREETING = re.compile(r"您好|你好|喂|这里是|这边是|我是|欢迎|客服|工号|很高兴")
 GREETING_CHARS = 30
 OWN_MARKER_GAP = 2
 OWN_LEAD_CHARS = 8

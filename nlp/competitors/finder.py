@@ -102,7 +102,7 @@ class CompetitorFinder:
             brand = self.lexicon.brands[span.label_]
             if not self._keep(span, brand, chars):
                 continue
-            if self._instrument(doc.text, *chars, brand):
+            if self._instrument(doc.text, *chars, brand) and not self._compared(doc.text):
                 instruments.append(span)
                 continue
             ambiguous = name in brand.ambiguous
@@ -265,6 +265,11 @@ class CompetitorFinder:
         """Does a brand frame word begin at ``end``?"""
         after = text[end:end + FRAME_CHARS]
         return any(after.startswith(w) for w in self.lexicon.brand_after)
+
+    def _compared(self, text: str) -> bool:
+        """Is the name compared with the call's company in the same turn, however far off (我建行的卡也扣过
+        年费，人家一个电话就给免了，哪像你们)? Then it is a competitor even in a payment clause."""
+        return any(rx.search(text) for rx in self.lexicon.compare)
 
     def _instrument(self, text: str, a: int, b: int, brand: Brand) -> bool:
         """A bank card or wallet in a payment clause (用工行卡还款) is the customer's instrument."""

@@ -94,9 +94,15 @@ def test_mention_brand_and_dimension(industry, text, brand, dimension):
     ("telecom", "您最近有没有移动过光猫，或者碰过那根黄线？"),
     ("insurance", "我儿子在太平洋那边，美国，要我过去帮他带孩子"),
     ("insurance", "本来要坐邮轮横穿太平洋去夏威夷的"),
+    ("insurance", "车上五个座位每人保十万，一年一百八十元"),          # cover per person, not 人保
 ])
 def test_look_alikes_are_not_competitors(industry, text):
     assert _found(_call(industry, ("customer", text))) == []
+
+
+def test_a_payment_card_compared_with_the_company_is_a_competitor():
+    call = _call("bank", ("customer", "我建行的卡有一次也扣了年费，人家客服一个电话就给我免了，哪像你们。"))
+    assert [(m[0], m[1]) for m in _found(call)] == [(1, "建设银行")]
 
 
 def test_a_payment_card_named_again_is_still_the_customers_card():
@@ -113,6 +119,7 @@ def test_a_payment_card_named_again_is_still_the_customers_card():
     ("您好，中国联通，很高兴为您服务", "联通我用了好多年了", []),
     ("喂，您好，这边是中国电信客服中心", "电信的宽带还行，联通的信号好", [(1, "中国联通", "network")]),
     ("您好，中国联通客服", "比您现在联通加电信两边加起来每个月要省一百", [(1, "中国电信", "price")]),
+    ("中国移动客服，工号三零二，很高兴接到您的电话", "我这个手机到美国能用吗？移动的卡", []),   # greeting without 您好
     ("您好，请问有什么可以帮您", "你们移动的信号太差了", []),               # 你们 + brand
     ("嗯，您说。", "你们不都是移动吗？那我去联通", [(1, "中国联通", "product")]),  # no greeting
     ("您好，欢迎致电一零零八六", "移动的套餐太贵了", []),                   # hotline names the company
