@@ -26,7 +26,7 @@ SIGNALS = ("accept", "consider", "interest", "refuse")
 RECENT_TURNS = 6
 # a product name starts after the last of these in the matched run (您现在有意外险 -> 意外险,
 # 可以直接升级五G套餐 -> 五G套餐)
-_BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项]|这个|那个|可以|升级|直接|另外|最高|续保|"
+_BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项]|这个|那个|可以|升级|直接|另外|最高|续保|考虑|推荐|介绍|了解|"
                        r"[的有是款下这那您你我他她了在把给就还都和办买要用开查做跟说]")
 
 
