@@ -8,6 +8,8 @@ OUT ?= out/demo
 CORPUS ?= ../shared/corpus/calls
 # our own transcripts of the corpus recordings (the model also learns from them)
 HEARD ?= out/corpus-transcripts
+# labelled calls by other writers that the bundled model also learns from (eval/extra/README.md)
+EXTRA := $(sort $(wildcard eval/extra/dev*))
 
 .PHONY: run demo-batch test setup bench bench-nlp bench-reports model eval eval-heldout clean
 
@@ -52,12 +54,14 @@ bench-reports: setup
 # (calls already in $(HEARD) are skipped)
 model: setup
 	$(BIN)/callscope transcribe $(CORPUS) --out $(HEARD) --warp
-	$(BIN)/callscope train --corpus $(CORPUS) --transcripts $(HEARD) --extra eval/extra/dev --extra eval/extra/dev2 --out models/default
+	$(BIN)/callscope train --corpus $(CORPUS) --transcripts $(HEARD) $(addprefix --extra ,$(EXTRA)) --out models/default
 
 # accuracy on calls written for evaluation only, by someone who never saw the cue lists (eval/heldout/README.md)
 eval-heldout: setup
 	$(BIN)/callscope analyze eval/heldout/test --out out/eval/heldout-test
 	$(BIN)/callscope eval --corpus eval/heldout/test --pred out/eval/heldout-test
+	$(BIN)/callscope analyze eval/heldout/dev5 --out out/eval/heldout-dev5
+	$(BIN)/callscope eval --corpus eval/heldout/dev5 --pred out/eval/heldout-dev5
 
 # accuracy of the bundled model and of the untrained cues on the labelled transcripts
 eval: setup
