@@ -129,7 +129,7 @@ def test_plainer_wordings_of_fraud_balance_surrender_and_repeat_calls():
 
 
 @pytest.mark.parametrize("industry, said, code", [
-    # wordings of a third writer (eval/dev3): a claim chased without 进度, a deposit asked about
+    # wordings of a third writer (eval/extra/dev3): a claim chased without 进度, a deposit asked about
     ("insurance", "我爸住院的理赔，交上去快三个礼拜了，还是审核中。", "claim_status"),
     ("bank", "我妈有笔钱下个月到期，想问问你们那个大额存单现在利率多少？", "product_consult"),
     ("ecommerce", "你好，我想咨询个显示器，二十七寸的。", "product_consult"),
@@ -137,6 +137,12 @@ def test_plainer_wordings_of_fraud_balance_surrender_and_repeat_calls():
     ("telecom", "我现在这个套餐每个月都不够用，有没有大一点的？", "plan_change"),
     ("telecom", "有一笔国际长途四十多块，我都没出过国，这个能不能给我退了？", "bill_dispute"),
     ("ecommerce", "我买的保温杯，下单一个礼拜了还显示待发货。", "order_delivery"),
+    # and of a fifth (eval/extra/dev7), who says a reason the many ways people do
+    ("insurance", "车修好一个多月了，你就说钱啥时候能到。", "claim_status"),
+    ("ecommerce", "鸡蛋是小事，你们送菜的张嘴就骂人，我就是要个说法。", "service_complaint"),
+    ("telecom", "我家孩子晚上上网课，老师说他老是卡。", "broadband_fault"),
+    ("telecom", "有个灯一闪一闪的红光，就是LOS。", "broadband_fault"),
+    ("telecom", "短信说超出部分扣了三十二块。", "data_overage"),
 ])
 def test_wordings_of_another_writer(industry, said, code):
     call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", said),
@@ -146,7 +152,8 @@ def test_wordings_of_another_writer(industry, said, code):
 
 def test_a_charge_the_customer_accepts_is_no_dispute():
     call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", "我这个月怎么扣了这么多？"),
-                      ("agent", "是副卡的月费二十元。"), ("customer", "哦，算了，反正没多扣就行。")], industry="telecom")
+                      ("agent", "是副卡的月费二十元。"), ("customer", "哦，算了，反正没多扣、没扣错就行。")],
+                     industry="telecom")
     assert [r.code for r in find_reasons(call, SCORER)] == ["bill_inquiry"]
 
 
