@@ -24,6 +24,9 @@ SIGNALS = ("accept", "consider", "interest", "refuse")
 # how far back a customer's question may refer to a product named earlier (three exchanges): 那我能申请
 # 十万吗 asks about the 现金分期 the agent named two exchanges before
 RECENT_TURNS = 6
+# a customer asking for a cheaper plan (换成便宜一点的, 太浪费了) is cutting spend: what the agent offers in
+# the next few turns answers that request and is no sale
+DOWNGRADE_TURNS = 4
 # a product name starts after the last of these in the matched run (您现在有意外险 -> 意外险,
 # 可以直接升级五G套餐 -> 五G套餐)
 _BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项]|这个|那个|可以|升级|直接|另外|最高|续保|考虑|推荐|介绍|了解|"
@@ -43,6 +46,7 @@ class LeadPatterns:
     pitch: tuple[str, ...] = ()
     goods: re.Pattern[str] | None = None     # a shop's goods: the name is the pattern's group 1
     not_goods: tuple[str, ...] = ()
+    downgrade: tuple[re.Pattern[str], ...] = ()
 
 
 @lru_cache(maxsize=4)
@@ -63,9 +67,11 @@ def load_lead_patterns(path: str | None = None) -> LeadPatterns:
         pitch = tuple(raw.get("pitch", []))
         goods = compile_cue(raw["products"]["goods"]) if raw["products"].get("goods") else None
         not_goods = tuple(raw["products"].get("not_goods", []))
+        downgrade = tuple(compile_cue(c) for c in raw.get("downgrade", []))
     except (OSError, KeyError, TypeError, ValueError, re.error, yaml.YAMLError) as exc:
         raise ValueError(f"{source}: bad lead pattern file ({type(exc).__name__}: {exc})") from None
-    return LeadPatterns(cues, sounds, weights, product, not_products, not_before, pitch, goods, not_goods)
+    return LeadPatterns(cues, sounds, weights, product, not_products, not_before, pitch, goods, not_goods,
+                        downgrade)
 
 
 def signal_counts(text: str, patterns: LeadPatterns) -> dict[str, int]:
@@ -169,13 +175,19 @@ def offer_turns(call: CallText, patterns: LeadPatterns,
 
     In an outbound call every agent turn that names a product is the offer; inbound, the agent must
     also pitch it (推荐, 有一款, 活动...), or the customer must ask about it (naming it, or asking
-    about the product named last in the ``RECENT_TURNS`` before).
+    about the product named last in the ``RECENT_TURNS`` before). Nothing is on the table in the
+    ``DOWNGRADE_TURNS`` after a customer asks to spend less (换成便宜一点的套餐).
     ``signals`` are the customer turns' ``signal_counts`` by turn index, when already worked out.
     """
     signals = signals if signals is not None else customer_signals(call, patterns)
     outbound = call.meta.get("direction") == "outbound"
     offers = []
+    cutting_until = -1
     for turn in call.turns:
+        if turn.role == "customer" and any(cue.search(turn.text) for cue in patterns.downgrade):
+            cutting_until = turn.index + DOWNGRADE_TURNS
+        if turn.index <= cutting_until:
+            continue
         names = products_in(turn.text, patterns, turn.words)
         if turn.role == "agent":
             if not names and outbound and _reads_back_order(turn.text, patterns):

@@ -134,6 +134,20 @@ def test_putting_an_offer_off_to_ask_family_or_compare_is_a_medium_lead(answer):
     assert find_lead(call).intent == "medium"
 
 
+@pytest.mark.parametrize("ask, answer, intent", [
+    ("我现在的套餐流量老不够用，我想换个流量多点的套餐。", "行，那就换八十九的。", "high"),   # spending more: a sale
+    ("我想把套餐换成便宜一点的，一百二十八太浪费了。", "三十八好，就换这个。", "none"),         # cutting spend: none
+])
+def test_an_upgrade_the_customer_asks_for_is_a_lead_a_downgrade_is_not(ask, answer, intent):
+    call = make_call([
+        ("agent", "您好，中国移动，请问有什么可以帮您？"),
+        ("customer", ask),
+        ("agent", "可以的，可以换成这个价位的套餐。"),
+        ("customer", answer),
+    ], direction="inbound", industry="telecom")
+    assert find_lead(call).intent == intent
+
+
 def test_bad_lead_file_names_it(tmp_path):
     path = tmp_path / "leads.yaml"
     path.write_text("signals: {accept: {weight: x}}\n", encoding="utf-8")
