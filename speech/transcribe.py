@@ -14,6 +14,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
+import ctranslate2
 import numpy as np
 
 from speech.audio import SAMPLE_RATE
@@ -27,6 +28,7 @@ MAX_WINDOW_S = 28.0
 PAUSE_S = 0.3  # silence put between two clips inside a window
 
 
+REDECODE_SEED = 0  # seed of the temperature fallback's sampling (``_redecode``)
 WARP = 1.2  # the vocal-tract warp of ``callscope transcribe --warp`` (see AsrOptions.warps)
 
 
@@ -278,6 +280,8 @@ class Transcriber:
         at rising temperatures until the output is no longer repetitive.
         """
         a, b = int(window.start * SAMPLE_RATE), int(window.end * SAMPLE_RATE)
+        # the fallback samples: seeded, the same recording gives the same transcript on every run
+        ctranslate2.set_random_seed(REDECODE_SEED)
         segments, _ = load_whisper(self.model).transcribe(
             buffer[a:b], condition_on_previous_text=False, vad_filter=False, **self._decoding()
         )
