@@ -101,8 +101,6 @@ _YES = re.compile(r"^(嗯[，,。]?)?(对|是的|是|好的?|行|可以|没问�
 # what an order read back says when it names no product of the list (参加五十八元合约送手机活动)
 _ORDERED = re.compile(r"参加|开通|订购|办理|升级|调整为|变更为|活动|合约")
 _CONFIRM = re.compile(r"(跟您|给您|帮您)?确认(一下)?[^。]*?(对吗|是吗|可以吗|好吗|没问题吧|吗)[？?]?\s*$")
-
-
 _ORDER_NAME = re.compile(r"(?:参加|开通|订购|办理|升级)了?([^，,。？?！!：:；;]{2,14}?)(?:活动)?(?=[，,。？?！!：:；;]|$)")
 
 

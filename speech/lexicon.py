@@ -236,10 +236,10 @@ def _correct_run(run: str, table: dict[int, dict[tuple[str, ...], str]]) -> str:
         for n in lengths:
             if i + n > len(run):
                 continue
-            if n == 2 and _straddles(run, i, both=True):
+            sides = _common_sides(run, i) if n == 2 else 0
+            if sides == 2:
                 continue  # 手[机活]动 is 手机 + 活动, not 激活, however exactly it sounds like it
-            word = _match(table[n], tuple(syllables[i : i + n]), run[i : i + n],
-                          loose=n == 2 and not _straddles(run, i))
+            word = _match(table[n], tuple(syllables[i : i + n]), run[i : i + n], loose=n == 2 and sides == 0)
             if word is not None:
                 out.append(word)
                 i += n
@@ -250,18 +250,15 @@ def _correct_run(run: str, table: dict[int, dict[tuple[str, ...], str]]) -> str:
     return "".join(out)
 
 
-def _straddles(run: str, i: int, *, both: bool = False) -> bool:
-    """Does the two-character span at ``i`` cut through a real word (确[认收]货: 确认 and 收货)?
-    With ``both``, through a word on each side (手[机活]动), which no exact sound-alike outweighs.
-
-    Such a span is two halves of two words, not a misheard two-character term; replacing it
-    (确认收货 -> 确人寿货, 送手机活动 -> 送手激活动) would break both, even when it sounds exactly alike.
+def _common_sides(run: str, i: int) -> int:
+    """On how many sides the two-character span at ``i`` cuts through a common word (确[认收]货:
+    确认 and 收货, two). Such a span is two halves of words, not a misheard two-character term:
+    cut on one side, only an exact sound-alike may replace it; cut on both (手[机活]动), nothing may,
+    since replacing it (确认收货 -> 确人寿货, 送手机活动 -> 送手激活动) would break both words.
     """
     before = run[i - 1: i + 1] if i > 0 else ""
     after = run[i + 1: i + 3] if i + 3 <= len(run) else ""
-    if both:
-        return _is_common_word(before) and _is_common_word(after)
-    return _is_common_word(before) or _is_common_word(after)
+    return int(_is_common_word(before)) + int(_is_common_word(after))
 
 
 def _is_common_word(text: str) -> bool:

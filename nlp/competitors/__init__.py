@@ -135,31 +135,27 @@ def _candidates(call: CallText, lexicon: CompetitorPatterns, industry: str | Non
     instruments: set[tuple[int, str]] = set()
     for turn, doc in zip(call.turns, nlp.pipe(t.text for t in call.turns), strict=True):
         for span in doc.spans[INSTRUMENTS_KEY]:
-            brand = span.label_
-            if span.text in lexicon.brands[brand].ambiguous:
-                brand = lexicon.resolve(brand, industry)
-            instruments.add((turn.index, brand))
+            instruments.add((turn.index, _resolved(span.label_, span.text, lexicon, industry)))
         group = doc.spans[SPANS_KEY]
         attrs = group.attrs
         rows = zip(group, attrs["scores"], attrs["names"], attrs["chars"], strict=True)
         for span, score, name, (a, b) in rows:
-            brand = span.label_
-            if name in lexicon.brands[brand].ambiguous:
-                brand = lexicon.resolve(brand, industry)
+            brand = _resolved(span.label_, name, lexicon, industry)
             before = doc[span.start - 1].text if span.start > 0 else ""
             out.append(_Candidate(turn.index, brand, name, turn.text[a:b], a, b, score, before))
     return out, instruments
+
+
+def _resolved(brand: str, name: str, lexicon: CompetitorPatterns, industry: str | None) -> str:
+    """The brand a name stands for in this call's industry (bare 平安 in a bank call: 平安银行)."""
+    return lexicon.resolve(brand, industry) if name in lexicon.brands[brand].ambiguous else brand
 
 
 def _paid_with(cand: _Candidate, instruments: set[tuple[int, str]], call: CallText,
                lexicon: CompetitorPatterns) -> bool:
     """Is the name the customer's payment card named again (``INSTRUMENT_ECHO_TURNS``), not compared?"""
     echoed = any((cand.turn - k, cand.brand) in instruments for k in range(INSTRUMENT_ECHO_TURNS + 1))
-    if not echoed:
-        return False
-    text = call.turns[cand.turn].text
-    w = lexicon.compare_window
-    return not any(rx.search(text[max(0, cand.start - w): cand.end + w]) for rx in lexicon.compare)
+    return echoed and not _compared_near(cand, call, lexicon)
 
 
 def _competes(cand: _Candidate, call: CallText, lexicon: CompetitorPatterns, industry: str | None) -> float:
@@ -167,10 +163,16 @@ def _competes(cand: _Candidate, call: CallText, lexicon: CompetitorPatterns, ind
     another industry's brand that the speaker compares with the call's company."""
     if industry is None or lexicon.brands[cand.brand].industry == industry:
         return cand.score
+    return cand.score * COMPARED_FACTOR if _compared_near(cand, call, lexicon) else 0.0
+
+
+def _compared_near(cand: _Candidate, call: CallText, lexicon: CompetitorPatterns) -> bool:
+    """Does the speaker compare the name with the call's company (比你们, 哪像你们) within
+    ``compare_window`` characters of it?"""
     text = call.turns[cand.turn].text
     w = lexicon.compare_window
     window = text[max(0, cand.start - w): cand.end + w]
-    return cand.score * COMPARED_FACTOR if any(rx.search(window) for rx in lexicon.compare) else 0.0
+    return any(rx.search(window) for rx in lexicon.compare)
 
 
 @dataclass(frozen=True, slots=True)
