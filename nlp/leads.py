@@ -29,8 +29,8 @@ RECENT_TURNS = 6
 DOWNGRADE_TURNS = 4
 # a product name starts after the last of these in the matched run (您现在有意外险 -> 意外险,
 # 可以直接升级五G套餐 -> 五G套餐)
-_BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项]|这个|那个|可以|升级|直接|另外|最高|续保|考虑|推荐|介绍|了解|"
-                       r"[的有是款下这那您你我他她了在把给就还都和办买要用开查做跟说]")
+_BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项]|这个|那个|可以|不能|升级|直接|另外|最高|续保|考虑|推荐|介绍|了解|"
+                       r"[的有是款下这那您你我他她了在把给就还都和办买要用开查做跟说想]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,11 +180,9 @@ def offer_turns(call: CallText, patterns: LeadPatterns,
     signals = signals if signals is not None else customer_signals(call, patterns)
     outbound = call.meta.get("direction") == "outbound"
     offers = []
-    cutting_until = -1
+    cutting = cutting_spend(call, patterns)
     for turn in call.turns:
-        if turn.role == "customer" and any(cue.search(turn.text) for cue in patterns.downgrade):
-            cutting_until = turn.index + DOWNGRADE_TURNS
-        if turn.index <= cutting_until:
+        if turn.index in cutting:
             continue
         names = products_in(turn.text, patterns, turn.words)
         if turn.role == "agent":
@@ -199,6 +197,24 @@ def offer_turns(call: CallText, patterns: LeadPatterns,
         if names:
             offers.append((turn.index, names))
     return offers
+
+
+def cutting_spend(call: CallText, patterns: LeadPatterns) -> set[int]:
+    """Indexes of the turns from a customer's request to spend less (换成便宜一点的, 那就降成金卡) to
+    ``DOWNGRADE_TURNS`` after it: what is offered there, and a yes to it, is no sale."""
+    cutting: set[int] = set()
+    for turn in call.turns:
+        if turn.role == "customer" and any(_unnegated(cue, turn.text) for cue in patterns.downgrade):
+            cutting.update(range(turn.index, turn.index + DOWNGRADE_TURNS + 1))
+    return cutting
+
+
+def _unnegated(cue: re.Pattern[str], text: str) -> bool:
+    """Does the cue occur without a negation just before it (不能降档没事 asks for no downgrade)?"""
+    return any(not _NEGATED.search(text[: m.start()]) for m in cue.finditer(text))
+
+
+_NEGATED = re.compile(r"(不|没|别|不能|不会|不用)$")
 
 
 def _recently_named(call: CallText, index: int, patterns: LeadPatterns) -> list[str]:
@@ -225,10 +241,13 @@ def find_lead(call: CallText, *, patterns: str | Path | None = None) -> Lead:
     first = offers[0][0]
     totals = Counter[str]()
     turns = []
+    cutting = cutting_spend(call, pats)
     for turn in call.turns[first:]:
         if turn.role != "customer":
             continue
         found = signals[turn.index]
+        if turn.index in cutting:  # a yes to spending less is no sale; second thoughts still count
+            found = {**found, "accept": 0}
         if found["accept"] or found["consider"] or found["interest"]:
             turns.append(turn.index)
         totals.update(found)

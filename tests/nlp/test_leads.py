@@ -259,3 +259,58 @@ def test_a_question_about_a_product_named_a_few_turns_earlier_is_interest_in_it(
 ])
 def test_a_yes_counts_when_heard_with_the_wrong_characters(text, accepted):
     assert bool(signal_counts(text, load_lead_patterns())["accept"]) == accepted
+
+
+def test_a_yes_to_a_downgrade_is_no_sale_but_refusing_a_downgrade_is_no_downgrade():
+    downgrade = make_call([
+        ("agent", "您好，瑞禾银行客服中心。"),
+        ("customer", "你们这个白金卡年费六百，太坑了，我要退。"),
+        ("agent", "您可以把卡降级成金卡，金卡刷六次免年费。"),
+        ("customer", "那就降成金卡，把钱退给我。"),
+        ("agent", "那我确认一下：白金卡降级为金卡，您确认吗？"),
+        ("customer", "确认。"),
+    ], direction="inbound", industry="bank")
+    assert find_lead(downgrade).intent == "none"
+    upgrade = make_call([
+        ("agent", "您好，这里是中国移动客服。"),
+        ("customer", "嗯。"),
+        ("agent", "可以给您办一个5G流量套餐，五十九一个月，办理后十二个月内不能降档。"),
+        ("customer", "十二个月不能降档没事，挺划算。"),
+        ("agent", "跟您确认一下，变更为五十九元5G流量套餐，对吗？"),
+        ("customer", "对，换吧。"),
+    ], direction="outbound", industry="telecom")
+    assert find_lead(upgrade).intent == "high"
+
+
+@pytest.mark.parametrize("ask", [
+    "你们那个现金分期是怎么个算法？",        # 怎么个算法
+    "现金分期那个利息呢？",                  # a price asked with 呢
+])
+def test_asking_about_a_product_in_other_words_is_interest(ask):
+    call = make_call([
+        ("agent", "您好，瑞禾银行。"),
+        ("customer", "我查一下这个月的账单。"),
+        ("agent", "好的，这个月账单一万二。"),
+        ("customer", ask),
+    ], direction="inbound", industry="bank")
+    lead = find_lead(call)
+    assert lead.intent != "none"
+    assert lead.product == "现金分期"
+
+
+def test_so_what_will_you_do_about_it_is_no_interest():
+    call = make_call([
+        ("agent", "您这张白金卡第二年起年费六百。"),
+        ("customer", "那你说怎么弄吧。"),
+    ], direction="inbound", industry="bank")
+    assert find_lead(call).intent == "none"
+
+
+def test_a_cannot_before_a_product_word_is_not_part_of_its_name():
+    assert products_in("也不能分期，那办个现金分期吧", load_lead_patterns()) == ["分期", "现金分期"]
+
+
+@pytest.mark.parametrize("text", ["你先把具体条款发我手机上吧。", "我跟招行那个再比比。", "你晚上八点打吧。",
+                                  "你把报价单发给我，我对着看看，明天给你答复。", "俺得问问俺闺女。"])
+def test_wanting_to_compare_or_be_called_back_is_considering(text):
+    assert signal_counts(text, load_lead_patterns())["consider"] >= 1
