@@ -123,6 +123,8 @@ def products_in(text: str, patterns: LeadPatterns, segmented: list[str] | None =
         phrase = _BOUNDARY.split(match.group(0))[-1]
         if phrase and match.re.groups:
             starts = starts if starts is not None else _word_starts(segmented or words(text))
+            if match.start(1) not in starts and match.end(1) not in starts | {len(text)}:
+                continue  # the keyword straddles two words: 定期 in 特定|期数
             phrase = _from_word_start(phrase, match.end() - len(phrase), match.start(1), starts, text)
         after = text[match.end(): match.end() + 3]
         if after.startswith(patterns.not_before):

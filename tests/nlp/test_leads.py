@@ -314,3 +314,9 @@ def test_a_cannot_before_a_product_word_is_not_part_of_its_name():
                                   "你把报价单发给我，我对着看看，明天给你答复。", "俺得问问俺闺女。"])
 def test_wanting_to_compare_or_be_called_back_is_considering(text):
     assert signal_counts(text, load_lead_patterns())["consider"] >= 1
+
+
+def test_a_product_word_across_two_words_is_no_product():
+    patterns = load_lead_patterns()
+    assert products_in("可能是特定期数的活动价", patterns) == []   # 特定 | 期数, not 定期
+    assert products_in("我想存个三年定期", patterns)[0].endswith("三年定期")
