@@ -82,9 +82,10 @@ def _stop(process: subprocess.Popen) -> None:
         pass
 
 
-def _analyze(inputs: list[Path], out: Path, *extra: str) -> subprocess.CompletedProcess:
+def _analyze(inputs: list[Path], out: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "api", "analyze", *map(str, inputs), "--out", str(out), *extra],
-                          check=False, cwd=ROOT, capture_output=True, text=True, timeout=600)
+                          check=False, cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **env} if env else None)
 
 
 def _without_timing(value):
@@ -107,7 +108,10 @@ def test_analyze_on_ray_equals_local_and_loses_only_the_bad_file(ray_address, tm
     broken.write_text('{"call_id": "broken", "turns": 5}', encoding="utf-8")
     inputs = [*TRANSCRIPTS, broken, RECORDING]
 
-    local = _analyze(inputs, tmp_path / "local")
+    # the local run gets what each Ray worker gets: one Whisper thread, and OMP_NUM_THREADS=1, which Ray
+    # sets in its workers. On some CPUs the decoding depends on it (2026-11-23, an AMD EPYC: with OpenMP
+    # left unset, one turn came out 30元 instead of 三十元); the engines are compared, not OpenMP.
+    local = _analyze(inputs, tmp_path / "local", "--threads", "1", env={"OMP_NUM_THREADS": "1"})
     on_ray = _analyze(inputs, tmp_path / "ray", "--engine", "ray", "--address", ray_address, "--ray-workers", "2")
 
     for run in (local, on_ray):
