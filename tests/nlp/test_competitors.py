@@ -56,6 +56,9 @@ def _found(call: CallText, **kwargs) -> list[tuple[int, str, str]]:
     ("ecommerce", "唯品会的正品有保障", "唯品会", "product"),
     ("ecommerce", "你们这速度也太慢了，我在京东买东西第二天就到了", "京东", "service"),   # delivery speed
     ("insurance", "四千三？平安昨天给我打电话，报的四千零几十", "中国平安", "price"),   # a name that acts is a company
+    ("insurance", "我朋友去年在人保出险，三天钱就打过来了", "中国人保", "service"),   # claim speed
+    ("telecom", "我家用的电信宽带，说实话挺稳的，三年没断过网", "中国电信", "network"),
+    ("insurance", "国寿那边差不多的产品，每年少交一百多", "中国人寿", "price"),
 ])
 def test_mention_brand_and_dimension(industry, text, brand, dimension):
     assert _found(_call(industry, ("customer", text))) == [(1, brand, dimension)]
