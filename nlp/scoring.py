@@ -36,12 +36,12 @@ class Scorer(Protocol):
         """Agent turn x script point probabilities (rows in the order of ``call.role_turns('agent')``)."""
 
 
-_NEGATION = ("不是", "不要", "不想", "不用", "别")
+_NEGATION = ("不是", "不要", "不需要", "不需", "不想", "不用", "别")   # 不需|要分期
 # 是不是流量超了 asks whether it is so: a question, not a denial
 _QUESTION = ("是不是",)
-# 换套餐……算了吧: the customer raised it and dropped it in the same breath
-_DROPPED = ("算了", "不用了", "不换了", "不办了", "不要了")
-DROPPED_WINDOW = 8
+# 换套餐……算了吧: the customer raised it and dropped it in the same breath (提一下额度……哦不对: corrected)
+_DROPPED = ("算了", "不用了", "不换了", "不办了", "不要了", "哦不对", "哦不是")
+DROPPED_WINDOW = 10   # characters after a cue; "……" is six once normalised
 
 
 def cue_counts(turn: TurnText, codes: dict[str, Code]) -> np.ndarray:
