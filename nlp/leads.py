@@ -136,12 +136,13 @@ def products_in(text: str, patterns: LeadPatterns, segmented: list[str] | None =
 
 
 def _goods_in(text: str, patterns: LeadPatterns) -> list[str]:
-    """Goods asked about or wanted (咨询个显示器 -> 显示器), cut at the first boundary word."""
+    """Goods asked about, wanted or offered (咨询个显示器 -> 显示器; 一款可视空气炸锅 -> 空气炸锅), cut at the
+    first boundary word; the pattern's first group that took part names them."""
     if patterns.goods is None:
         return []
     found = []
     for match in patterns.goods.finditer(text):
-        name = _BOUNDARY.split(match.group(1))[0]
+        name = _BOUNDARY.split(next(g for g in match.groups() if g))[0]
         if len(name) >= 2 and not name.startswith(patterns.not_goods):
             found.append(name)
     return found

@@ -31,6 +31,7 @@ def test_billing_call_asking_for_a_bigger_data_plan_is_a_lead():
     ("我考虑一下，回头再说吧。", "medium"),
     ("多少钱？哦，那算了。", "low"),
     ("不需要，别打了。", "none"),
+    ("二百九十八啊……那行，你给我弄一个。", "high"),
 ])
 def test_outbound_answer_sets_intent(answer, intent):
     call = make_call([
@@ -68,6 +69,8 @@ def test_service_call_without_an_offer_is_no_lead():
     ("账单最高可以分期", ["分期"]),
     ("另外白金卡也有活动", ["白金卡"]),
     ("想问问你们那个大额存单现在利率多少", ["大额存单"]),
+    ("这周老客户专享一款六升的可视空气炸锅", ["空气炸锅"]),   # goods the agent offers, named by their kind
+    ("我们有个重疾加保的活动", ["重疾加保"]),
     ("我想咨询个显示器，二十七寸的", ["显示器"]),              # a shop's goods: what follows the verb
     ("我想问一下你们首页那个空气炸锅", ["空气炸锅"]),
     ("您想买个什么样的", []),
