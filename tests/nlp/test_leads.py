@@ -140,6 +140,7 @@ def test_putting_an_offer_off_to_ask_family_or_compare_is_a_medium_lead(answer):
 @pytest.mark.parametrize("ask, answer, intent", [
     ("我现在的套餐流量老不够用，我想换个流量多点的套餐。", "行，那就换八十九的。", "high"),   # spending more: a sale
     ("我想把套餐换成便宜一点的，一百二十八太浪费了。", "三十八好，就换这个。", "none"),         # cutting spend: none
+    ("我这个套餐一个月一百二十八，我看看还有别的吗。", "三十九？那一个月能省八十九。行，就换这个。", "none"),
 ])
 def test_an_upgrade_the_customer_asks_for_is_a_lead_a_downgrade_is_not(ask, answer, intent):
     call = make_call([
