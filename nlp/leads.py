@@ -170,20 +170,21 @@ def _from_word_start(phrase: str, begin: int, keyword: int, starts: set[int], te
     return text[min(later): end] if later else phrase
 
 
-def offer_turns(call: CallText, patterns: LeadPatterns,
-                signals: dict[int, dict[str, int]] | None = None) -> list[tuple[int, list[str]]]:
+def offer_turns(call: CallText, patterns: LeadPatterns, signals: dict[int, dict[str, int]] | None = None,
+                cutting: set[int] | None = None) -> list[tuple[int, list[str]]]:
     """Turns where a product is on the table: an agent offering it, or a customer asking about it.
 
     In an outbound call every agent turn that names a product is the offer; inbound, the agent must
     also pitch it (推荐, 有一款, 活动...), or the customer must ask about it (naming it, or asking
     about the product named last in the ``RECENT_TURNS`` before). Nothing is on the table in the
     ``DOWNGRADE_TURNS`` after a customer asks to spend less (换成便宜一点的套餐).
-    ``signals`` are the customer turns' ``signal_counts`` by turn index, when already worked out.
+    ``signals`` are the customer turns' ``signal_counts`` by turn index and ``cutting`` the turns of
+    ``cutting_spend``, when already worked out.
     """
     signals = signals if signals is not None else customer_signals(call, patterns)
     outbound = call.meta.get("direction") == "outbound"
     offers = []
-    cutting = cutting_spend(call, patterns)
+    cutting = cutting if cutting is not None else cutting_spend(call, patterns)
     for turn in call.turns:
         if turn.index in cutting:
             continue
@@ -202,6 +203,9 @@ def offer_turns(call: CallText, patterns: LeadPatterns,
     return offers
 
 
+_NEGATED = re.compile(r"(不|没|别|不能|不会|不用)$")   # ends the text just before a cue: 不能|降档
+
+
 def cutting_spend(call: CallText, patterns: LeadPatterns) -> set[int]:
     """Indexes of the turns from a customer's request to spend less (换成便宜一点的, 那就降成金卡) to
     ``DOWNGRADE_TURNS`` after it: what is offered there, and a yes to it, is no sale."""
@@ -215,9 +219,6 @@ def cutting_spend(call: CallText, patterns: LeadPatterns) -> set[int]:
 def _unnegated(cue: re.Pattern[str], text: str) -> bool:
     """Does the cue occur without a negation just before it (不能降档没事 asks for no downgrade)?"""
     return any(not _NEGATED.search(text[: m.start()]) for m in cue.finditer(text))
-
-
-_NEGATED = re.compile(r"(不|没|别|不能|不会|不用)$")
 
 
 def _recently_named(call: CallText, index: int, patterns: LeadPatterns) -> list[str]:
@@ -234,7 +235,8 @@ def find_lead(call: CallText, *, patterns: str | Path | None = None) -> Lead:
     """The call's lead: intent from the customer's signals once a product is offered or asked about."""
     pats = load_lead_patterns(str(patterns) if patterns else None)
     signals = customer_signals(call, pats)
-    offers = offer_turns(call, pats, signals)
+    cutting = cutting_spend(call, pats)
+    offers = offer_turns(call, pats, signals, cutting)
     if not offers:
         return Lead()
     counts: Counter[str] = Counter()
@@ -244,7 +246,6 @@ def find_lead(call: CallText, *, patterns: str | Path | None = None) -> Lead:
     first = offers[0][0]
     totals = Counter[str]()
     turns = []
-    cutting = cutting_spend(call, pats)
     for turn in call.turns[first:]:
         if turn.role != "customer":
             continue
