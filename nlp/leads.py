@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from callscope.types import Lead
+from nlp.negation import SPEND_CUT_NEGATION, negated
 from nlp.taxonomy import compile_cue
 from nlp.text import CallText, sound_cues, sound_key, words
 
@@ -203,9 +204,6 @@ def offer_turns(call: CallText, patterns: LeadPatterns, signals: dict[int, dict[
     return offers
 
 
-_NEGATED = re.compile(r"(不|没|别|不能|不会|不用)$")   # ends the text just before a cue: 不能|降档
-
-
 def cutting_spend(call: CallText, patterns: LeadPatterns) -> set[int]:
     """Indexes of the turns from a customer's request to spend less (换成便宜一点的, 那就降成金卡) to
     ``DOWNGRADE_TURNS`` after it: what is offered there, and a yes to it, is no sale."""
@@ -218,7 +216,7 @@ def cutting_spend(call: CallText, patterns: LeadPatterns) -> set[int]:
 
 def _unnegated(cue: re.Pattern[str], text: str) -> bool:
     """Does the cue occur without a negation just before it (不能降档没事 asks for no downgrade)?"""
-    return any(not _NEGATED.search(text[: m.start()]) for m in cue.finditer(text))
+    return any(not negated(text, m.start(), SPEND_CUT_NEGATION) for m in cue.finditer(text))
 
 
 def _recently_named(call: CallText, index: int, patterns: LeadPatterns) -> list[str]:

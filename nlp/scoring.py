@@ -12,6 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
+from nlp.negation import denied
 from nlp.taxonomy import Code, Taxonomy
 from nlp.text import CallText, TurnText
 
@@ -36,14 +37,6 @@ class Scorer(Protocol):
         """Agent turn x script point probabilities (rows in the order of ``call.role_turns('agent')``)."""
 
 
-_NEGATION = ("不是", "不要", "不需要", "不需", "不想", "不用", "别")   # 不需|要分期
-# 是不是流量超了 asks whether it is so: a question, not a denial
-_QUESTION = ("是不是",)
-# 换套餐……算了吧: the customer raised it and dropped it in the same breath (提一下额度……哦不对: corrected)
-_DROPPED = ("算了", "不用了", "不换了", "不办了", "不要了", "哦不对", "哦不是")
-DROPPED_WINDOW = 10   # characters after a cue; "……" is six once normalised
-
-
 def cue_counts(turn: TurnText, codes: dict[str, Code]) -> np.ndarray:
     """How many distinct cues of each code occur in the turn, as written or as heard (by their
     pinyin, for ASR slips), not counting negated (不是降套餐) or dropped (换套餐……算了) ones."""
@@ -51,16 +44,9 @@ def cue_counts(turn: TurnText, codes: dict[str, Code]) -> np.ndarray:
     counts = []
     for code in codes.values():
         found = {i: m for i, m in enumerate(cue.search(text) for cue in code.cues) if m}
-        kept = sum(1 for m in found.values() if not _denied(text, m.start(), m.end()))
+        kept = sum(1 for m in found.values() if not denied(text, m.start(), m.end()))
         counts.append(kept + code.sound_hits(sounds, set(found)))
     return np.array(counts, dtype=float)
-
-
-def _denied(text: str, start: int, end: int) -> bool:
-    """Whether a cue found at text[start:end] is negated just before it or dropped just after it."""
-    before = text[max(0, start - 3): start]
-    negated = before.endswith(_NEGATION) and not before.endswith(_QUESTION)
-    return negated or any(word in text[end: end + DROPPED_WINDOW] for word in _DROPPED)
 
 
 def reason_evidence(call: CallText, taxonomy: Taxonomy) -> np.ndarray:
