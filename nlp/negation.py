@@ -16,7 +16,7 @@ SPEND_CUT_NEGATION = ("不", "没", "别", "不能", "不会", "不用")
 # 是不是流量超了 asks whether it is so: a question, not a denial
 QUESTION = ("是不是",)
 # 换套餐……算了吧: raised and dropped in the same breath (提一下额度……哦不对: corrected)
-DROPPED = ("算了", "不用了", "不换了", "不办了", "不要了", "哦不对", "哦不是")
+DROPPED = ("算了", "不用了", "不换了", "不办了", "不要了", "哦不对", "哦不是", "等等不对", "不对不对")
 DROPPED_WINDOW = 8   # characters after a cue, punctuation not counted ("……" is six dots once normalised)
 _PUNCTUATION = re.compile(r"[\W_]+")
 

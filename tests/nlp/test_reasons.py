@@ -87,6 +87,20 @@ def test_cue_raised_and_dropped_in_the_same_breath_does_not_count():
     assert "plan_change" in [r.code for r in find_reasons(call, SCORER)]
 
 
+def test_a_text_message_just_received_is_no_new_card():
+    call = make_call([("customer", "我刚收到一条短信，说我的卡被刷了。")], industry="bank")
+    assert "card_activation" not in [r.code for r in find_reasons(call, SCORER)]
+    call = make_call([("customer", "我刚收到你们寄的新卡，怎么用？")], industry="bank")
+    assert "card_activation" in [r.code for r in find_reasons(call, SCORER)]
+
+
+def test_a_guess_taken_back_after_a_pause_does_not_count():
+    call = make_call([("customer", "话费怎么两百多了，是不是流量超了？……哦等等，不对，我上礼拜去了趟澳门。")],
+                     industry="telecom")
+    counts = dict(zip(SCORER.taxonomy.reasons, cue_counts(call.turns[0], SCORER.taxonomy.reasons), strict=True))
+    assert counts["data_overage"] == 0 and counts["roaming"] > 0
+
+
 def test_repeat_contact_and_escalation_are_service_complaints():
     for said in ("这事我都反映了好几回了，到底有没有人管？", "这个月都第四回了，抱歉有什么用！",
                  "再这样我就打工信部，还要发网上曝光你们。"):
@@ -165,6 +179,12 @@ def test_plainer_wordings_of_fraud_balance_surrender_and_repeat_calls():
     ("telecom", "我下个月要去趟澳门，这个号到那边能直接用吗？", "roaming"),
     ("ecommerce", "下单五天了，上面还显示已揽收，一直没动，周六之前能送到吗？", "order_delivery"),
     ("ecommerce", "快递收到了，我是想换个颜色。", "return_refund"),
+    # and of a tenth (eval/extra/dev10)
+    ("bank", "短信说我卡在深圳消费了四千八，我人在成都啊，卡就在我钱包里！", "lost_or_fraud"),
+    ("bank", "这个月多了一个什么违约金，还有利息，凭什么让我付？", "fee_dispute"),
+    ("telecom", "流量超出了，被收了三十多块，我想换一个流量多一点的套餐。", "plan_change"),
+    ("telecom", "这几天不能用，钱还照扣？这个月的费用得给我们减了。", "bill_dispute"),
+    ("telecom", "我家网晚上一到八九点就掉线，一晚上掉好几次。", "broadband_fault"),
 ])
 def test_wordings_of_another_writer(industry, said, code):
     call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", said),
