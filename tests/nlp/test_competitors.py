@@ -59,6 +59,7 @@ def _found(call: CallText, **kwargs) -> list[tuple[int, str, str]]:
     ("insurance", "我朋友去年在人保出险，三天钱就打过来了", "中国人保", "service"),   # claim speed
     ("telecom", "我家用的电信宽带，说实话挺稳的，三年没断过网", "中国电信", "network"),
     ("insurance", "国寿那边差不多的产品，每年少交一百多", "中国人寿", "price"),
+    ("telecom", "一百二十八？电信才七十九，你们贵了快五十块", "中国电信", "price"),   # 电信才…: a company's price
 ])
 def test_mention_brand_and_dimension(industry, text, brand, dimension):
     assert _found(_call(industry, ("customer", text))) == [(1, brand, dimension)]
@@ -94,6 +95,7 @@ def test_mention_brand_and_dimension(industry, text, brand, dimension):
     ("ecommerce", "我用支付宝付的款"),
     ("bank", "房贷是建行的卡自动扣，不影响吧？"),
     ("bank", "您的工行卡里留够当期账单的钱就行"),
+    ("bank", "我平时用工行的卡给你们还，那张卡上现在就三千多"),
     ("telecom", "您最近有没有移动过光猫，或者碰过那根黄线？"),
     ("insurance", "我儿子在太平洋那边，美国，要我过去帮他带孩子"),
     ("insurance", "本来要坐邮轮横穿太平洋去夏威夷的"),
