@@ -143,7 +143,8 @@ def _goods_in(text: str, patterns: LeadPatterns) -> list[str]:
         return []
     found = []
     for match in patterns.goods.finditer(text):
-        name = _BOUNDARY.split(next(g for g in match.groups() if g))[0]
+        said = next(g for g in match.groups() if g)
+        name = _BOUNDARY.split(said.rsplit("的", 1)[-1].rstrip("吗呢吧啊"))[0]   # 冬天的棉鞋 -> 棉鞋
         if len(name) >= 2 and not name.startswith(patterns.not_goods):
             found.append(name)
     return found

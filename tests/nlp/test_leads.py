@@ -78,6 +78,7 @@ def test_service_call_without_an_offer_is_no_lead():
     ("您这笔钱可以考虑基金定投", ["基金定投"]),
     ("追尾换保险杠一般两三天", []),                          # 保险杠, 被保险人 are no insurance
     ("被保险人是我", []),
+    ("我妈还想要双冬天的棉鞋，你们有没有类似的？", ["棉鞋"]),      # what is wanted comes after its 的
 ])
 def test_product_phrases(text, expected):
     assert products_in(text, load_lead_patterns()) == expected
@@ -324,3 +325,14 @@ def test_a_product_word_across_two_words_is_no_product():
     patterns = load_lead_patterns()
     assert products_in("可能是特定期数的活动价", patterns) == []   # 特定 | 期数, not 定期
     assert products_in("我想存个三年定期", patterns)[0].endswith("三年定期")
+
+
+def test_asking_whether_the_shop_has_something_similar_is_interest():
+    call = make_call([
+        ("agent", "换货已经给您登记好了。"),
+        ("customer", "那行。对了，我妈还想要双冬天的棉鞋，抖音直播间里看到一款一百六的，你们有没有类似的？"),
+        ("agent", "有的，我们自营的加绒健步棉鞋，防滑底，现在一百八十九元。"),
+        ("customer", "我先看看吧，回头再说。"),
+    ], direction="inbound", industry="ecommerce")
+    lead = find_lead(call)
+    assert lead.intent in ("low", "medium") and lead.product == "棉鞋"
