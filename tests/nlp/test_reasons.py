@@ -185,6 +185,15 @@ def test_plainer_wordings_of_fraud_balance_surrender_and_repeat_calls():
     ("telecom", "流量超出了，被收了三十多块，我想换一个流量多一点的套餐。", "plan_change"),
     ("telecom", "这几天不能用，钱还照扣？这个月的费用得给我们减了。", "bill_dispute"),
     ("telecom", "我家网晚上一到八九点就掉线，一晚上掉好几次。", "broadband_fault"),
+    # everyday wordings no writer happened to use
+    ("telecom", "你好，我流量又没了，才十五号。", "data_overage"),
+    ("telecom", "这两天打电话老听不清，对方说我声音断断续续的。", "network_quality"),
+    ("telecom", "家里WiFi一直连不上，路由器重启了也不行。", "broadband_fault"),
+    ("bank", "新卡昨天寄到了，我该怎么弄？", "card_activation"),
+    ("bank", "利息怎么这么高，我就晚了一天。", "fee_dispute"),
+    ("bank", "我那张卡找不着了，也不知道丢哪儿了。", "lost_or_fraud"),
+    ("insurance", "住院的钱交上去了，啥时候能报下来？报销到底要多久？", "claim_status"),
+    ("ecommerce", "我买的东西到哪了？付款好几天了。", "order_delivery"),
 ])
 def test_wordings_of_another_writer(industry, said, code):
     call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", said),
