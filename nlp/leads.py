@@ -244,6 +244,7 @@ def find_lead(call: CallText, *, patterns: str | Path | None = None) -> Lead:
     product = counts.most_common(1)[0][0]
     first = offers[0][0]
     totals = Counter[str]()
+    last: dict[str, tuple[int, int]] = {}
     turns = []
     for turn in call.turns[first:]:
         if turn.role != "customer":
@@ -254,18 +255,27 @@ def find_lead(call: CallText, *, patterns: str | Path | None = None) -> Lead:
         if found["accept"] or found["consider"] or found["interest"]:
             turns.append(turn.index)
         totals.update(found)
+        last.update({name: (turn.index, _last_said(turn.text, pats.cues[name])) for name in SIGNALS if found[name]})
     score = sum(pats.weights[n] * min(totals[n], 2) for n in SIGNALS)
-    intent = _intent(totals, score)
+    intent = _intent(totals, score, last.get("consider", (-1, -1)) > last.get("refuse", (-1, -1)))
     return Lead(intent, product, _probability(score), turns if intent != "none" else [])
 
 
-def _intent(totals: Counter[str], score: float) -> str:
-    """Four levels from the signal totals."""
+def _last_said(text: str, cues: tuple[re.Pattern[str], ...]) -> int:
+    """Where in the text the last of the cues ends (-1 if none is written there)."""
+    return max((m.end() for cue in cues for m in cue.finditer(text)), default=-1)
+
+
+def _intent(totals: Counter[str], score: float, deferred_last: bool = False) -> str:
+    """Four levels from the signal totals; ``deferred_last``: the customer's last word on it puts it
+    off (不需要……到时候再说吧) rather than turning it down."""
     if totals["accept"]:
         # an explicit yes outweighed by second thoughts (行，那升吧 ... 算了) is still a lead, not none
         return "high" if score >= 2.0 else "medium" if score > 0 else "low"
     if totals["consider"] and score > 0:
         return "medium"
+    if totals["consider"] and deferred_last:
+        return "low"   # a vague deferral after a no
     if totals["interest"] and score > -2.0:
         return "low" if totals["refuse"] else "medium"
     return "none"

@@ -31,6 +31,8 @@ def test_billing_call_asking_for_a_bigger_data_plan_is_a_lead():
     ("我考虑一下，回头再说吧。", "medium"),
     ("多少钱？哦，那算了。", "low"),
     ("不需要，别打了。", "none"),
+    ("真不需要，用不上，以后再说吧。", "low"),          # a no, then put off: the last word is a deferral
+    ("到时候再说吧……不用了，真不需要。", "none"),        # put off, then a no
     ("二百九十八啊……那行，你给我弄一个。", "high"),
 ])
 def test_outbound_answer_sets_intent(answer, intent):
