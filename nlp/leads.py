@@ -30,7 +30,7 @@ RECENT_TURNS = 6
 DOWNGRADE_TURNS = 4
 # a product name starts after the last of these in the matched run (您现在有意外险 -> 意外险,
 # 可以直接升级五G套餐 -> 五G套餐)
-_BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项]|这个|那个|可以|不能|升级|直接|另外|最高|续保|考虑|推荐|介绍|了解|"
+_BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项]|这个|那个|什么|可以|不能|升级|直接|另外|最高|续保|考虑|推荐|介绍|了解|"
                        r"[的有是款下这那您你我他她了在把给就还都和办买要用开查做跟说想]")
 
 
@@ -81,15 +81,24 @@ def signal_counts(text: str, patterns: LeadPatterns) -> dict[str, int]:
     sounds = sound_key(text)
     counts = {}
     for name in SIGNALS:
-        written = sum(1 for c in patterns.cues[name] if c.search(text))
-        counts[name] = written or sum(1 for key in patterns.sounds[name] if key in sounds)
+        hits = [list(cue.finditer(text)) for cue in patterns.cues[name]]
+        kept = sum(1 for found in hits if any(name != "accept" or not _picks_other(text, m.start()) for m in found))
+        counts[name] = kept if any(hits) else sum(1 for key in patterns.sounds[name] if key in sounds)
     return counts
+
+
+def _picks_other(text: str, start: int) -> bool:
+    """Is the yes at ``start`` a choice of the other way (不用了，还是单买吧: 还是 just before it)?"""
+    return "还是" in text[max(0, start - 4): start]
 
 
 def customer_signals(call: CallText, patterns: LeadPatterns) -> dict[int, dict[str, int]]:
     """``signal_counts`` of every customer turn, by turn index; in a sales call, a plain yes (对对) to the
     agent reading the order back (跟您确认一下……对吗) accepts it."""
     signals = {t.index: signal_counts(t.text, patterns) for t in call.turns if t.role == "customer"}
+    for agent, answer in zip(call.turns, call.turns[1:]):
+        if agent.role == "agent" and answer.role == "customer" and _reads_back_cancellation(agent.text):
+            signals[answer.index]["accept"] = 0   # 确认 to 注销尾号……的信用卡，确认吗 buys nothing
     if call.meta.get("direction") == "outbound":
         for agent, answer in zip(call.turns, call.turns[1:]):
             if (agent.role == "agent" and answer.role == "customer" and _reads_back_order(agent.text, patterns)
@@ -103,6 +112,14 @@ _YES = re.compile(r"^(嗯[，,。]?)?(对|是的|是|好的?|行|可以|没问�
 _ORDERED = re.compile(r"参加|开通|订购|办理|升级|调整为|变更为|活动|合约")
 _CONFIRM = re.compile(r"(跟您|给您|帮您)?确认(一下)?[^。]*?(对吗|是吗|可以吗|好吗|没问题吧|吗)[？?]?\s*$")
 _ORDER_NAME = re.compile(r"(?:参加|开通|订购|办理|升级)了?([^，,。？?！!：:；;]{2,14}?)(?:活动)?(?=[，,。？?！!：:；;]|$)")
+
+
+_CANCELLED = re.compile(r"注销|销户|销卡|取消|退订|解约|退保|停机|携号转网|转出")
+
+
+def _reads_back_cancellation(text: str) -> bool:
+    """Does the agent read back a cancellation for a yes (跟您确认一下，注销尾号三三九一的信用卡，确认吗)?"""
+    return bool(_CONFIRM.search(text)) and bool(_CANCELLED.search(text))
 
 
 def _ordered_names(text: str) -> list[str]:

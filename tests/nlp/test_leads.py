@@ -338,3 +338,54 @@ def test_asking_whether_the_shop_has_something_similar_is_interest():
     ], direction="inbound", industry="ecommerce")
     lead = find_lead(call)
     assert lead.intent in ("low", "medium") and lead.product == "棉鞋"
+
+
+def test_customer_hinting_at_an_extra_in_a_service_call_is_a_lead():
+    """A passing ask (还有活动没) about goods seen before, then 一会儿下一个: a sale, however casually put."""
+    call = make_call([
+        ("agent", "您好，集优商城客服，请讲。"),
+        ("customer", "我的快递三天没动了。"),
+        ("agent", "我给您提加急查件，明天回复您。"),
+        ("customer", "那行。那个……我上回看的那个空气炸锅，还有活动没？"),
+        ("agent", "五升那款现在有满减，领券减八十。"),
+        ("customer", "行，那我一会儿下一个。"),
+    ], direction="inbound", industry="ecommerce")
+    lead = find_lead(call)
+    assert lead.intent == "high" and lead.product == "空气炸锅"
+
+
+def test_relative_wanting_one_too_is_interest_in_what_the_agent_then_names():
+    call = make_call([
+        ("agent", "您好，请讲。"),
+        ("customer", "我闺女也想弄个手机卡，能跟我这个宽带放一块儿吗？便宜点不？"),
+        ("agent", "可以的，您现在还能加两张副卡，每张每月十块钱。"),
+        ("customer", "十块……算了，回头再说吧。"),
+    ], direction="inbound", industry="telecom")
+    lead = find_lead(call)
+    assert lead.intent in ("low", "medium") and lead.product == "副卡" and lead.turns[0] == 1
+
+
+def test_yes_to_a_cancellation_read_back_buys_nothing():
+    call = make_call([
+        ("agent", "您好，请讲。"),
+        ("customer", "我要销卡。"),
+        ("agent", "我们现在有个留卡活动，保留这张卡的话送您一张视频会员。"),
+        ("customer", "不用不用，说了不用，给我销了就行。"),
+        ("agent", "好的，跟您确认一下，注销尾号三三九一的信用卡，确认吗？"),
+        ("customer", "确认。"),
+    ], direction="inbound", industry="bank")
+    assert find_lead(call).intent == "none"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("那个什么划痕险，多少钱来着？", ["划痕险"]),        # any cover named by what it covers
+    ("七天就能取？那有风险没有？", []),                 # 风险 is no insurance
+    ("我们有一款青春卡，门槛低。", ["青春卡"]),
+    ("她那个保险明年还得交多少钱？", []),               # a policy she already has
+])
+def test_products_named_in_passing(text, expected):
+    assert products_in(text, load_lead_patterns()) == expected
+
+
+def test_no_then_the_other_way_is_no_yes():
+    assert signal_counts("一年也就出去一两次，不用了，还是单买吧。", load_lead_patterns())["accept"] == 0
