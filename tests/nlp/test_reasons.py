@@ -194,6 +194,10 @@ def test_plainer_wordings_of_fraud_balance_surrender_and_repeat_calls():
     ("bank", "我那张卡找不着了，也不知道丢哪儿了。", "lost_or_fraud"),
     ("insurance", "住院的钱交上去了，啥时候能报下来？报销到底要多久？", "claim_status"),
     ("ecommerce", "我买的东西到哪了？付款好几天了。", "order_delivery"),
+    # and of an eleventh (eval/extra/dev11)
+    ("bank", "我这个新卡刚寄到，去超市一刷，刷不了，说什么卡片状态不对。", "card_activation"),
+    ("insurance", "车让人给刮了，报了案，说定损员两天内来，这都一个礼拜了。", "claim_status"),
+    ("telecom", "我这个流量怎么回事啊，才十几号就发短信说用完了。", "data_overage"),
 ])
 def test_wordings_of_another_writer(industry, said, code):
     call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", said),
@@ -276,3 +280,14 @@ def test_path_evidence_reads_the_menus_the_caller_chose():
     assert not path_evidence(make_call([("customer", "喂。")], industry="insurance"), taxonomy).any()
     assert not path_evidence(make_call([("customer", "喂。")], industry="insurance", path=["x", 3]), taxonomy).any()
     assert not path_evidence(make_call([("customer", "喂。")], industry="bank", path=CLAIM_MENUS), taxonomy).any()
+
+
+def test_disowning_a_fraudulent_charge_is_the_fraud_not_a_fee_dispute():
+    call = make_call([
+        ("agent", "您好，请问有什么可以帮您？"),
+        ("customer", "我卡上有一笔不是我刷的，卡一直在我钱包里呢。"),
+        ("agent", "已经给您挂失了。"),
+        ("customer", "那两千三呢？我可不认这个账。"),
+    ], industry="bank")
+    codes = [r.code for r in find_reasons(call, SCORER)]
+    assert codes[0] == "lost_or_fraud" and "fee_dispute" not in codes
