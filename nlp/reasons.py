@@ -48,12 +48,13 @@ def _primary_first(call: CallText, taxonomy: Taxonomy, evidence: np.ndarray, pro
     added if the head put it below the threshold."""
     codes = list(taxonomy.reasons)
     order = [int(i) for i in np.argsort(-probs)]
-    found = [codes[i] for i in order if probs[i] >= threshold] or [codes[order[0]]]
+    needs = np.array([max(threshold, code.min_score) for code in taxonomy.reasons.values()])
+    found = [codes[i] for i in order if probs[i] >= needs[i]] or [codes[order[0]]]
     ruled_out = {other for code in found for other in taxonomy.reasons[code].excludes}
     chosen = [code for code in found if code not in ruled_out][:max_reasons]
     # what the customer says first is a reason of the call even when the head is unsure of it
     # (Whisper mishears the words that would make it sure); codes of another industry have no chance
-    unsure = [codes[i] for i in order if 0 < probs[i] < threshold and codes[i] not in ruled_out]
+    unsure = [codes[i] for i in order if 0 < probs[i] < needs[i] and codes[i] not in ruled_out]
     primary = _opening_reason(call, taxonomy, evidence, probs, chosen + unsure)
     if primary not in chosen:
         chosen = chosen[: max_reasons - 1]

@@ -20,7 +20,7 @@ from nlp.text import sound_cues
 
 DEFAULT_TAXONOMY = Path(__file__).resolve().parent.parent / "callscope" / "data" / "taxonomy.yaml"
 _SECTIONS = {"reasons", "script_points", "qa_violations", "competitor_dimensions", "lead_intents"}
-_CODE_FIELDS = {"name", "def", "cues", "examples", "industries", "excludes", "after"}
+_CODE_FIELDS = {"name", "def", "cues", "examples", "industries", "excludes", "after", "min_score"}
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -41,6 +41,7 @@ class Code:
     sound_cues: tuple[tuple[int, str], ...] = ()   # (index in cues, loose pinyin) of plain cues of 3+ characters
     excludes: tuple[str, ...] = ()   # codes of the same section this one rules out when both are found
     after: tuple[re.Pattern[str], ...] = ()   # script points: cues in the customer turn just before
+    min_score: float = 0.0   # reasons: the probability the code needs beyond the model's own threshold
 
     def applies_to(self, industry: str | None) -> bool:
         """Whether the code can occur in a call of this industry (unknown industry: always)."""
@@ -154,12 +155,15 @@ def _code(where: str, code: Any, body: Any) -> Code:
         items = body.get(key, [])
         if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
             raise TaxonomyError(f"{where}.{key}: expected a list of non-empty strings")
+    min_score = body.get("min_score", 0.0)
+    if isinstance(min_score, bool) or not isinstance(min_score, (int, float)) or not 0.0 <= min_score <= 1.0:
+        raise TaxonomyError(f"{where}.min_score: expected a probability between 0 and 1")
     cues = body.get("cues", [])
     return Code(code, str(body.get("name", "")), str(body.get("def", "")),
                 tuple(_cue(where, c) for c in cues), tuple(body.get("examples", [])),
                 tuple(body.get("industries", [])),
                 sound_cues(cues), tuple(body.get("excludes", [])),
-                tuple(_cue(where, c, "after") for c in body.get("after", [])))
+                tuple(_cue(where, c, "after") for c in body.get("after", [])), float(min_score))
 
 
 def compile_cue(cue: str) -> re.Pattern[str]:

@@ -291,3 +291,25 @@ def test_disowning_a_fraudulent_charge_is_the_fraud_not_a_fee_dispute():
     ], industry="bank")
     codes = [r.code for r in find_reasons(call, SCORER)]
     assert codes[0] == "lost_or_fraud" and "fee_dispute" not in codes
+
+
+def test_min_score_keeps_a_passing_question_out_but_not_the_opening_reason():
+    """``min_score`` in the taxonomy: a code needs that much more to be a second reason, yet the
+    reason the customer opens with is found however low it scores."""
+    import dataclasses
+
+    taxonomy = load_taxonomy()
+    strict = dataclasses.replace(taxonomy, reasons={
+        code: dataclasses.replace(c, min_score=0.9) if code == "product_consult" else c
+        for code, c in taxonomy.reasons.items()})
+    in_passing = make_call([
+        ("agent", "您好，请问有什么可以帮您？"),
+        ("customer", "我买的东西到哪了？下单一个礼拜了还显示待发货。"),
+        ("agent", "我给您催一下。"),
+        ("customer", "好。对了，那个空气炸锅多少钱？"),
+    ], industry="ecommerce")
+    assert "product_consult" in [r.code for r in find_reasons(in_passing, SCORER)]
+    assert [r.code for r in find_reasons(in_passing, CueScorer(strict))] == ["order_delivery"]
+    opening = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", "那个空气炸锅多少钱？")],
+                        industry="ecommerce")
+    assert [r.code for r in find_reasons(opening, CueScorer(strict))] == ["product_consult"]

@@ -58,6 +58,8 @@ BASE = "reasons:\n  bill_inquiry: {name: 查询, def: asks}\nscript_points:\n  g
     (BASE.replace("def: asks}", "def: asks, excludes: [bill_inquiry]}"), "is not another code"),
     (BASE.replace("def: greets}", "def: greets, after: ['re:(为什么']}"),
      "script_points.greeting.after: bad regular expression"),
+    (BASE.replace("def: asks}", "def: asks, min_score: 1.5}"), "reasons.bill_inquiry.min_score: expected a probability"),
+    (BASE.replace("def: asks}", "def: asks, min_score: high}"), "reasons.bill_inquiry.min_score"),
 ])
 def test_bad_taxonomy_names_file_and_entry(tmp_path, text, expected):
     path = tmp_path / "my-taxonomy.yaml"
