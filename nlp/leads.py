@@ -87,9 +87,12 @@ def signal_counts(text: str, patterns: LeadPatterns) -> dict[str, int]:
     return counts
 
 
+_OTHER_WAY = re.compile(r"还是[^，,。？?！!]{1,3}$")
+
+
 def _picks_other(text: str, start: int) -> bool:
-    """Is the yes at ``start`` a choice of the other way (不用了，还是单买吧: 还是 just before it)?"""
-    return "还是" in text[max(0, start - 4): start]
+    """Is the yes at ``start`` a choice of another way (不用了，还是单买吧), not of the offer (还是办吧)?"""
+    return bool(_OTHER_WAY.search(text, 0, start))
 
 
 def customer_signals(call: CallText, patterns: LeadPatterns) -> dict[int, dict[str, int]]:

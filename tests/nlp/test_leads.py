@@ -388,4 +388,6 @@ def test_products_named_in_passing(text, expected):
 
 
 def test_no_then_the_other_way_is_no_yes():
-    assert signal_counts("一年也就出去一两次，不用了，还是单买吧。", load_lead_patterns())["accept"] == 0
+    patterns = load_lead_patterns()
+    assert signal_counts("一年也就出去一两次，不用了，还是单买吧。", patterns)["accept"] == 0
+    assert signal_counts("想了想，还是办吧。", patterns)["accept"] == 1   # the offer after all
