@@ -382,6 +382,7 @@ def test_yes_to_a_cancellation_read_back_buys_nothing():
     ("七天就能取？那有风险没有？", []),                 # 风险 is no insurance
     ("我们有一款青春卡，门槛低。", ["青春卡"]),
     ("她那个保险明年还得交多少钱？", []),               # a policy she already has
+    ("家里还有别的电视要换吗？这周大家电有老客户专享价。", ["电视"]),   # appliances a shop sells
 ])
 def test_products_named_in_passing(text, expected):
     assert products_in(text, load_lead_patterns()) == expected
