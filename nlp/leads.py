@@ -30,7 +30,7 @@ RECENT_TURNS = 6
 DOWNGRADE_TURNS = 4
 # a product name starts after the last of these in the matched run (您现在有意外险 -> 意外险,
 # 可以直接升级五G套餐 -> 五G套餐)
-_BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项]|这个|那个|什么|可以|不能|升级|直接|另外|最高|续保|考虑|推荐|介绍|了解|"
+_BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项]|这个|那个|什么|[了办订]个|没订|可以|不能|升级|直接|另外|最高|续保|考虑|推荐|介绍|了解|"
                        r"[的有是款下这那您你我他她了在把给就还都和办买要用开查做跟说想]")
 
 
@@ -97,16 +97,17 @@ def _picks_other(text: str, start: int) -> bool:
 
 def customer_signals(call: CallText, patterns: LeadPatterns) -> dict[int, dict[str, int]]:
     """``signal_counts`` of every customer turn, by turn index; in a sales call, a plain yes (对对) to the
-    agent reading the order back (跟您确认一下……对吗) accepts it."""
+    agent reading the order back (跟您确认一下……对吗) accepts it, while a yes to a cancellation read back
+    (关掉月卡自动续费，确认吗) accepts nothing in any call."""
     signals = {t.index: signal_counts(t.text, patterns) for t in call.turns if t.role == "customer"}
-    for agent, answer in zip(call.turns, call.turns[1:]):
-        if agent.role == "agent" and answer.role == "customer" and _reads_back_cancellation(agent.text):
-            signals[answer.index]["accept"] = 0   # 确认 to 注销尾号……的信用卡，确认吗 buys nothing
     if call.meta.get("direction") == "outbound":
         for agent, answer in zip(call.turns, call.turns[1:]):
             if (agent.role == "agent" and answer.role == "customer" and _reads_back_order(agent.text, patterns)
                     and _YES.match(answer.text) and not signals[answer.index]["refuse"]):
                 signals[answer.index]["accept"] = max(signals[answer.index]["accept"], 1)
+    for agent, answer in zip(call.turns, call.turns[1:]):
+        if agent.role == "agent" and answer.role == "customer" and _reads_back_cancellation(agent.text):
+            signals[answer.index]["accept"] = 0   # 确认 to 注销尾号……的信用卡，确认吗 buys nothing
     return signals
 
 
@@ -117,7 +118,7 @@ _CONFIRM = re.compile(r"(跟您|给您|帮您)?确认(一下)?[^。]*?(对吗|�
 _ORDER_NAME = re.compile(r"(?:参加|开通|订购|办理|升级)了?([^，,。？?！!：:；;]{2,14}?)(?:活动)?(?=[，,。？?！!：:；;]|$)")
 
 
-_CANCELLED = re.compile(r"注销|销户|销卡|取消|退订|解约|退保|停机|携号转网|转出")
+_CANCELLED = re.compile(r"注销|销户|销卡|取消|退订|解约|退保|停机|携号转网|转出|关掉|关闭|停掉")
 
 
 def _reads_back_cancellation(text: str) -> bool:

@@ -383,6 +383,10 @@ def test_yes_to_a_cancellation_read_back_buys_nothing():
     ("我们有一款青春卡，门槛低。", ["青春卡"]),
     ("她那个保险明年还得交多少钱？", []),               # a policy she already has
     ("家里还有别的电视要换吗？这周大家电有老客户专享价。", ["电视"]),   # appliances a shop sells
+    ("我们新出了个流量叠加包，每个月自动多一大块流量。", ["流量叠加包"]),   # packs by their kind
+    ("上次那样是因为没订港澳包。", ["港澳包"]),
+    ("我们新出了奶粉订阅，每月自动送到家。", ["奶粉订阅"]),
+    ("对了，广告里那件配套的外套现在有活动吗？", ["外套"]),           # clothes by the piece
 ])
 def test_products_named_in_passing(text, expected):
     assert products_in(text, load_lead_patterns()) == expected
@@ -392,3 +396,15 @@ def test_no_then_the_other_way_is_no_yes():
     patterns = load_lead_patterns()
     assert signal_counts("一年也就出去一两次，不用了，还是单买吧。", patterns)["accept"] == 0
     assert signal_counts("想了想，还是办吧。", patterns)["accept"] == 1   # the offer after all
+
+
+def test_yes_to_ending_a_membership_in_a_sales_call_buys_nothing():
+    call = make_call([
+        ("agent", "您好，我是悦购网的小周，本次通话会录音。"),
+        ("customer", "嗯，什么事？"),
+        ("agent", "您现在是月卡会员，这个月开年卡特别划算，开了全年免运费。"),
+        ("customer", "不考虑了，关掉吧。"),
+        ("agent", "好的，那给您关掉月卡自动续费，会员能用到本月二十八号，确认吗？"),
+        ("customer", "确认。"),
+    ], direction="outbound", industry="ecommerce")
+    assert find_lead(call).intent == "none"
