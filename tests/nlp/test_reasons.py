@@ -198,6 +198,8 @@ def test_plainer_wordings_of_fraud_balance_surrender_and_repeat_calls():
     ("bank", "我这个新卡刚寄到，去超市一刷，刷不了，说什么卡片状态不对。", "card_activation"),
     ("insurance", "车让人给刮了，报了案，说定损员两天内来，这都一个礼拜了。", "claim_status"),
     ("telecom", "我这个流量怎么回事啊，才十几号就发短信说用完了。", "data_overage"),
+    # and of a twelfth (eval/extra/dev12)
+    ("telecom", "我上个月就去营业厅把副卡注销了，这个月账单里怎么还有一笔副卡月租十块？", "bill_dispute"),
 ])
 def test_wordings_of_another_writer(industry, said, code):
     call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", said),
