@@ -43,9 +43,9 @@ def find_reasons(call: CallText, scorer: Scorer, *, threshold: float | None = No
 
 def _primary_first(call: CallText, taxonomy: Taxonomy, evidence: np.ndarray, probs: np.ndarray,
                    threshold: float, max_reasons: int) -> list[str]:
-    """Codes above threshold, strongest first, less those another found code rules out (a disputed
-    charge is not also a plain bill question), with the reason stated in the opening at the front,
-    added if the head put it below the threshold."""
+    """Codes at the threshold or above (or at a code's own ``min_score``, when higher), strongest first,
+    less those another found code rules out (a disputed charge is not also a plain bill question), with
+    the reason stated in the opening at the front, added if the head put it below its bar."""
     codes = list(taxonomy.reasons)
     order = [int(i) for i in np.argsort(-probs)]
     needs = np.array([max(threshold, code.min_score) for code in taxonomy.reasons.values()])

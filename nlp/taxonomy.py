@@ -135,6 +135,9 @@ def _codes(path: str, section: str, entries: Any) -> dict[str, Code]:
         raise TaxonomyError(f"{path}: section {section!r} must map codes to their definitions")
     codes = {code: _code(f"{path}: {section}.{code}", code, body) for code, body in entries.items()}
     for code in codes.values():
+        if code.min_score and section != "reasons":
+            raise TaxonomyError(f"{path}: {section}.{code.code}.min_score: only reasons have a min_score")
+    for code in codes.values():
         for other in code.excludes:
             if other not in codes or other == code.code:
                 raise TaxonomyError(f"{path}: {section}.{code.code}.excludes: {other!r} is not another "

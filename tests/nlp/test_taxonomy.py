@@ -60,6 +60,7 @@ BASE = "reasons:\n  bill_inquiry: {name: 查询, def: asks}\nscript_points:\n  g
      "script_points.greeting.after: bad regular expression"),
     (BASE.replace("def: asks}", "def: asks, min_score: 1.5}"), "reasons.bill_inquiry.min_score: expected a probability"),
     (BASE.replace("def: asks}", "def: asks, min_score: high}"), "reasons.bill_inquiry.min_score"),
+    (BASE.replace("def: greets}", "def: greets, min_score: 0.5}"), "only reasons have a min_score"),
 ])
 def test_bad_taxonomy_names_file_and_entry(tmp_path, text, expected):
     path = tmp_path / "my-taxonomy.yaml"
