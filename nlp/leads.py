@@ -48,6 +48,7 @@ class LeadPatterns:
     goods: re.Pattern[str] | None = None     # a shop's goods: the name is the pattern's group 1
     not_goods: tuple[str, ...] = ()
     downgrade: tuple[re.Pattern[str], ...] = ()
+    cancelling: tuple[re.Pattern[str], ...] = ()   # words of an agent's read back that ends something
 
 
 @lru_cache(maxsize=4)
@@ -69,10 +70,11 @@ def load_lead_patterns(path: str | None = None) -> LeadPatterns:
         goods = compile_cue(raw["products"]["goods"]) if raw["products"].get("goods") else None
         not_goods = tuple(raw["products"].get("not_goods", []))
         downgrade = tuple(compile_cue(c) for c in raw.get("downgrade", []))
+        cancelling = tuple(compile_cue(c) for c in raw.get("cancelling", []))
     except (OSError, KeyError, TypeError, ValueError, re.error, yaml.YAMLError) as exc:
         raise ValueError(f"{source}: bad lead pattern file ({type(exc).__name__}: {exc})") from None
     return LeadPatterns(cues, sounds, weights, product, not_products, not_before, pitch, goods, not_goods,
-                        downgrade)
+                        downgrade, cancelling)
 
 
 def signal_counts(text: str, patterns: LeadPatterns) -> dict[str, int]:
@@ -106,7 +108,7 @@ def customer_signals(call: CallText, patterns: LeadPatterns) -> dict[int, dict[s
                     and _YES.match(answer.text) and not signals[answer.index]["refuse"]):
                 signals[answer.index]["accept"] = max(signals[answer.index]["accept"], 1)
     for agent, answer in zip(call.turns, call.turns[1:]):
-        if agent.role == "agent" and answer.role == "customer" and _reads_back_cancellation(agent.text):
+        if agent.role == "agent" and answer.role == "customer" and _reads_back_cancellation(agent.text, patterns):
             signals[answer.index]["accept"] = 0   # 确认 to 注销尾号……的信用卡，确认吗 buys nothing
     return signals
 
@@ -118,12 +120,9 @@ _CONFIRM = re.compile(r"(跟您|给您|帮您)?确认(一下)?[^。]*?(对吗|�
 _ORDER_NAME = re.compile(r"(?:参加|开通|订购|办理|升级)了?([^，,。？?！!：:；;]{2,14}?)(?:活动)?(?=[，,。？?！!：:；;]|$)")
 
 
-_CANCELLED = re.compile(r"注销|销户|销卡|取消|退订|解约|退保|停机|携号转网|转出|关掉|关闭|停掉")
-
-
-def _reads_back_cancellation(text: str) -> bool:
+def _reads_back_cancellation(text: str, patterns: LeadPatterns) -> bool:
     """Does the agent read back a cancellation for a yes (跟您确认一下，注销尾号三三九一的信用卡，确认吗)?"""
-    return bool(_CONFIRM.search(text)) and bool(_CANCELLED.search(text))
+    return bool(_CONFIRM.search(text)) and any(cue.search(text) for cue in patterns.cancelling)
 
 
 def _ordered_names(text: str) -> list[str]:
