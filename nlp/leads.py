@@ -102,14 +102,16 @@ def customer_signals(call: CallText, patterns: LeadPatterns) -> dict[int, dict[s
     agent reading the order back (跟您确认一下……对吗) accepts it, while a yes to a cancellation read back
     (关掉月卡自动续费，确认吗) accepts nothing in any call."""
     signals = {t.index: signal_counts(t.text, patterns) for t in call.turns if t.role == "customer"}
-    if call.meta.get("direction") == "outbound":
-        for agent, answer in zip(call.turns, call.turns[1:]):
-            if (agent.role == "agent" and answer.role == "customer" and _reads_back_order(agent.text, patterns)
-                    and _YES.match(answer.text) and not signals[answer.index]["refuse"]):
-                signals[answer.index]["accept"] = max(signals[answer.index]["accept"], 1)
+    outbound = call.meta.get("direction") == "outbound"
     for agent, answer in zip(call.turns, call.turns[1:]):
-        if agent.role == "agent" and answer.role == "customer" and _reads_back_cancellation(agent.text, patterns):
-            signals[answer.index]["accept"] = 0   # 确认 to 注销尾号……的信用卡，确认吗 buys nothing
+        if agent.role != "agent" or answer.role != "customer":
+            continue
+        said = signals[answer.index]
+        if _reads_back_cancellation(agent.text, patterns):
+            said["accept"] = 0   # 确认 to 注销尾号……的信用卡，确认吗 buys nothing
+        elif (outbound and _reads_back_order(agent.text, patterns) and _YES.match(answer.text)
+                and not said["refuse"]):
+            said["accept"] = max(said["accept"], 1)
     return signals
 
 

@@ -23,9 +23,7 @@ _PUNCTUATION = re.compile(r"[\W_]+")
 
 def negated(text: str, start: int, negation: tuple[str, ...] = CUE_NEGATION) -> bool:
     """Does one of ``negation`` end just before ``text[start]`` (and not as part of 是不是)?"""
-    width = max(len(word) for word in (*negation, *QUESTION))
-    before = text[max(0, start - width): start]
-    return before.endswith(negation) and not before.endswith(QUESTION)
+    return text.endswith(negation, 0, start) and not text.endswith(QUESTION, 0, start)
 
 
 def dropped(text: str, end: int) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -298,8 +300,6 @@ def test_disowning_a_fraudulent_charge_is_the_fraud_not_a_fee_dispute():
 def test_min_score_keeps_a_passing_question_out_but_not_the_opening_reason():
     """``min_score`` in the taxonomy: a code needs that much more to be a second reason, yet the
     reason the customer opens with is found however low it scores."""
-    import dataclasses
-
     taxonomy = load_taxonomy()
     strict = dataclasses.replace(taxonomy, reasons={
         code: dataclasses.replace(c, min_score=0.9) if code == "product_consult" else c
