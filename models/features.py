@@ -79,7 +79,8 @@ def reason_pair_features(call: CallText, taxonomy: Taxonomy, evidence: np.ndarra
     opening_rows = [t.index for t in call.role_turns("customer")[:OPENING_CUSTOMER_TURNS]]
     opening = evidence[opening_rows].sum(axis=0) if opening_rows else np.zeros(width)
     turns_with = (evidence[customer] > 0).sum(axis=0) if customer.any() else np.zeros(width)
-    rank = np.argsort(np.argsort(-cust))
+    # a reason the customer never named ranks last, not by its place in the taxonomy
+    rank = np.where(cust > 0, np.argsort(np.argsort(-cust, kind="stable")), 5)
     outbound = call.meta.get("direction") == "outbound"
     is_outbound_reason = np.array([outbound and code == OUTBOUND_REASON for code in taxonomy.reasons])
     return np.column_stack([

@@ -159,6 +159,18 @@ def test_reason_head_stays_confident_when_fewer_cues_fire(monkeypatch):
     assert np.mean(gains) > 0.02
 
 
+def test_reasons_nobody_named_share_the_last_rank():
+    """Where the customer named no reason, taxonomy order must not make the first code look likelier."""
+    from models.features import reason_pair_features
+    from tests.nlp.helpers import make_call
+
+    taxonomy = load_taxonomy(None)
+    call = make_call([("customer", "你好，我问点事。")], industry="insurance")
+    insurance = [k for k, code in enumerate(taxonomy.reasons.values()) if "insurance" in (code.industries or ())]
+    features = reason_pair_features(call, taxonomy)
+    assert len(insurance) >= 2 and len({tuple(features[k]) for k in insurance}) == 1
+
+
 def test_extra_calls_teach_script_points_but_not_the_reason_head(tmp_path):
     names = sorted(p.stem for p in CALLS.glob("*.json"))
     corpus, extra = _copy(names[::6], tmp_path / "c"), _copy(names[1::6], tmp_path / "x")   # 10 + 10 calls

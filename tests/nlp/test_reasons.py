@@ -123,6 +123,26 @@ def test_a_disputed_charge_is_not_also_a_bill_question():
                                                                   SCORER.reason_scores(call)[1], strict=True) if p >= 0.5}
 
 
+@pytest.mark.parametrize("said, code", [
+    ("这个月账单一万二，我手头紧，能不能分十二期还？", "installment"),
+    ("我这个月账单上怎么扣了六百块年费？办卡的时候说是免年费的啊！", "fee_dispute"),
+])
+def test_splitting_or_disputing_a_card_bill_is_not_also_a_bill_question(said, code):
+    call = make_call([("customer", said)], industry="bank")
+    codes = [r.code for r in find_reasons(call, SCORER)]
+    assert codes == [code]
+    # without the exclusion in the taxonomy both would be found
+    probs = dict(zip(SCORER.taxonomy.reasons, SCORER.reason_scores(call)[1], strict=True))
+    assert probs["bill_inquiry"] >= 0.5 and probs[code] >= 0.5
+
+
+def test_invoices_and_balances_of_a_claim_or_a_card_are_no_bill_question():
+    for industry, said in [("insurance", "要补交住院发票的原件，您拍照上传就行。"),
+                           ("insurance", "扣款日请保证卡里余额够。")]:
+        call = make_call([("customer", "我想问问理赔进度。"), ("agent", said)], industry=industry)
+        assert "bill_inquiry" not in [r.code for r in find_reasons(call, SCORER)], said
+
+
 def test_call_without_turns_has_no_reason():
     assert find_reasons(make_call([]), SCORER) == []
 
@@ -202,6 +222,11 @@ def test_plainer_wordings_of_fraud_balance_surrender_and_repeat_calls():
     ("telecom", "我这个流量怎么回事啊，才十几号就发短信说用完了。", "data_overage"),
     # and of a twelfth (eval/extra/dev12)
     ("telecom", "我上个月就去营业厅把副卡注销了，这个月账单里怎么还有一笔副卡月租十块？", "bill_dispute"),
+    # a card statement or a premium is a bill too (six writers labelled them so)
+    ("bank", "我这个信用卡账单上写着本期应还三千二，下面又写着最低还款三百二，我到底该还多少？", "bill_inquiry"),
+    ("bank", "我想问一下我这期账单，怎么是四千八？我记得就刷了三千来块。", "bill_inquiry"),
+    ("insurance", "我那份医疗险今年续保扣了一千四，去年才一千一，怎么涨这么多？", "bill_inquiry"),
+    ("insurance", "我那个保险扣钱的卡要换一下，原来那张卡我注销了。", "policy_change"),
 ])
 def test_wordings_of_another_writer(industry, said, code):
     call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", said),
