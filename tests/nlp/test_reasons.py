@@ -136,6 +136,13 @@ def test_splitting_or_disputing_a_card_bill_is_not_also_a_bill_question(said, co
     assert probs["bill_inquiry"] >= 0.5 and probs[code] >= 0.5
 
 
+def test_a_slow_dropping_home_line_is_the_broadband_not_the_mobile_network():
+    call = make_call([("customer", "家里宽带这两天老掉线，网速慢得要命，WiFi信号也就一格。")], industry="telecom")
+    assert [r.code for r in find_reasons(call, SCORER)] == ["broadband_fault"]
+    probs = dict(zip(SCORER.taxonomy.reasons, SCORER.reason_scores(call)[1], strict=True))
+    assert probs["network_quality"] >= 0.5   # found, then ruled out by the taxonomy's excludes
+
+
 def test_invoices_and_balances_of_a_claim_or_a_card_are_no_bill_question():
     for industry, said in [("insurance", "要补交住院发票的原件，您拍照上传就行。"),
                            ("insurance", "扣款日请保证卡里余额够。")]:
