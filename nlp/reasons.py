@@ -19,6 +19,8 @@ OPENING_TURNS = 4
 # evidence below this (a faint n-gram likeness) does not move a turn to another reason;
 # one cue said by the agent (0.3) does
 MIN_TURN_EVIDENCE = 0.25
+# a reason this unlikely has nothing said for it (no cue of it anywhere, only the model's floor)
+NOTHING_SAID = 0.05
 
 
 def find_reasons(call: CallText, scorer: Scorer, *, threshold: float | None = None,
@@ -49,7 +51,7 @@ def _primary_first(call: CallText, taxonomy: Taxonomy, evidence: np.ndarray, pro
     codes = list(taxonomy.reasons)
     order = [int(i) for i in np.argsort(-probs)]
     needs = np.array([max(threshold, code.min_score) for code in taxonomy.reasons.values()])
-    found = [codes[i] for i in order if probs[i] >= needs[i]] or [codes[order[0]]]
+    found = [codes[i] for i in order if probs[i] >= needs[i]] or [_likeliest(call, taxonomy, probs, order)]
     ruled_out = {other for code in found for other in taxonomy.reasons[code].excludes}
     chosen = [code for code in found if code not in ruled_out][:max_reasons]
     # what the customer says first is a reason of the call even when the head is unsure of it
@@ -59,6 +61,18 @@ def _primary_first(call: CallText, taxonomy: Taxonomy, evidence: np.ndarray, pro
     if primary not in chosen:
         chosen = chosen[: max_reasons - 1]
     return [primary] + [c for c in chosen if c != primary]
+
+
+def _likeliest(call: CallText, taxonomy: Taxonomy, probs: np.ndarray, order: list[int]) -> str:
+    """The reason of a call where none reaches its bar: the likeliest, or the taxonomy's default reason
+    when nothing at all is said for any (a question about goods in words no cue knows)."""
+    codes = list(taxonomy.reasons)
+    default = taxonomy.default_reason
+    industry = call.meta.get("industry")
+    if (default is not None and probs[order[0]] < NOTHING_SAID
+            and taxonomy.reasons[default].applies_to(industry)):
+        return default
+    return next((codes[i] for i in order if taxonomy.reasons[codes[i]].applies_to(industry)), codes[order[0]])
 
 
 def _opening_reason(call: CallText, taxonomy: Taxonomy, evidence: np.ndarray, probs: np.ndarray,

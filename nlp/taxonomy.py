@@ -20,7 +20,7 @@ from nlp.text import sound_cues
 
 DEFAULT_TAXONOMY = Path(__file__).resolve().parent.parent / "callscope" / "data" / "taxonomy.yaml"
 _SECTIONS = {"reasons", "script_points", "qa_violations", "competitor_dimensions", "lead_intents"}
-_CODE_FIELDS = {"name", "def", "cues", "examples", "industries", "excludes", "after", "min_score"}
+_CODE_FIELDS = {"name", "def", "cues", "examples", "industries", "excludes", "after", "min_score", "default"}
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -42,6 +42,7 @@ class Code:
     excludes: tuple[str, ...] = ()   # codes of the same section this one rules out when both are found
     after: tuple[re.Pattern[str], ...] = ()   # script points: cues in the customer turn just before
     min_score: float = 0.0   # reasons: the probability the code needs beyond the model's own threshold
+    default: bool = False    # reasons: the reason of a call in which nothing names any reason
 
     def applies_to(self, industry: str | None) -> bool:
         """Whether the code can occur in a call of this industry (unknown industry: always)."""
@@ -67,6 +68,11 @@ class Taxonomy:
     competitor_dimensions: tuple[str, ...] = ("price", "product", "service", "network")
     lead_intents: tuple[str, ...] = ("none", "low", "medium", "high")
     source: str = field(default="", compare=False)
+
+    @property
+    def default_reason(self) -> str | None:
+        """The reason marked ``default: true``, if any: what a call is about when nothing names a reason."""
+        return next((code for code, body in self.reasons.items() if body.default), None)
 
     def check(self, section: str, code: str, where: str) -> None:
         """Raise ``TaxonomyError`` if ``code`` is not defined in ``section`` (where: who used it)."""
@@ -135,8 +141,12 @@ def _codes(path: str, section: str, entries: Any) -> dict[str, Code]:
         raise TaxonomyError(f"{path}: section {section!r} must map codes to their definitions")
     codes = {code: _code(f"{path}: {section}.{code}", code, body) for code, body in entries.items()}
     for code in codes.values():
-        if code.min_score and section != "reasons":
-            raise TaxonomyError(f"{path}: {section}.{code.code}.min_score: only reasons have a min_score")
+        for name, value in (("min_score", code.min_score), ("default", code.default)):
+            if value and section != "reasons":
+                raise TaxonomyError(f"{path}: {section}.{code.code}.{name}: only reasons have a {name}")
+    defaults = [code.code for code in codes.values() if code.default]
+    if len(defaults) > 1:
+        raise TaxonomyError(f"{path}: {section}: only one code can be the default ({', '.join(defaults)} all are)")
     for code in codes.values():
         for other in code.excludes:
             if other not in codes or other == code.code:
@@ -161,12 +171,16 @@ def _code(where: str, code: Any, body: Any) -> Code:
     min_score = body.get("min_score", 0.0)
     if isinstance(min_score, bool) or not isinstance(min_score, (int, float)) or not 0.0 <= min_score <= 1.0:
         raise TaxonomyError(f"{where}.min_score: expected a probability between 0 and 1")
+    default = body.get("default", False)
+    if not isinstance(default, bool):
+        raise TaxonomyError(f"{where}.default: expected true or false")
     cues = body.get("cues", [])
     return Code(code, str(body.get("name", "")), str(body.get("def", "")),
                 tuple(_cue(where, c) for c in cues), tuple(body.get("examples", [])),
                 tuple(body.get("industries", [])),
                 sound_cues(cues), tuple(body.get("excludes", [])),
-                tuple(_cue(where, c, "after") for c in body.get("after", [])), float(min_score))
+                tuple(_cue(where, c, "after") for c in body.get("after", [])), float(min_score),
+                default)
 
 
 def compile_cue(cue: str) -> re.Pattern[str]:

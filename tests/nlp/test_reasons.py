@@ -347,3 +347,19 @@ def test_min_score_keeps_a_passing_question_out_but_not_the_opening_reason():
     opening = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", "那个空气炸锅多少钱？")],
                         industry="ecommerce")
     assert [r.code for r in find_reasons(opening, CueScorer(strict))] == ["product_consult"]
+
+
+def test_a_call_that_names_no_reason_gets_the_default_reason():
+    """Nothing said matches any cue: the taxonomy's ``default: true`` reason, not whichever code the
+    scorer happens to rank first among zeros."""
+    taxonomy = load_taxonomy()
+    assert taxonomy.default_reason == "product_consult"
+    call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", "它那个面板是京东方的吗？刷新率是六十赫兹？"),
+                      ("agent", "对，京东方的面板。")], industry="ecommerce")
+    assert [r.code for r in find_reasons(call, SCORER)] == ["product_consult"]
+    no_default = dataclasses.replace(taxonomy, reasons={
+        code: dataclasses.replace(c, default=False) for code, c in taxonomy.reasons.items()})
+    assert [r.code for r in find_reasons(call, CueScorer(no_default))] != ["product_consult"]
+    # a reason with something said for it, however little, is still the one found
+    said = make_call([("customer", "我那个快递到哪了？")], industry="ecommerce")
+    assert [r.code for r in find_reasons(said, SCORER)] == ["order_delivery"]

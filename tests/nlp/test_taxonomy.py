@@ -61,6 +61,10 @@ BASE = "reasons:\n  bill_inquiry: {name: 查询, def: asks}\nscript_points:\n  g
     (BASE.replace("def: asks}", "def: asks, min_score: 1.5}"), "reasons.bill_inquiry.min_score: expected a probability"),
     (BASE.replace("def: asks}", "def: asks, min_score: high}"), "reasons.bill_inquiry.min_score"),
     (BASE.replace("def: greets}", "def: greets, min_score: 0.5}"), "only reasons have a min_score"),
+    (BASE.replace("def: asks}", "def: asks, default: yes please}"), "reasons.bill_inquiry.default: expected true or false"),
+    (BASE.replace("def: greets}", "def: greets, default: true}"), "only reasons have a default"),
+    (BASE.replace("def: asks}", "def: asks, default: true}\n  bill_dispute: {name: 争议, default: true}"),
+     "only one code can be the default (bill_inquiry, bill_dispute all are)"),
 ])
 def test_bad_taxonomy_names_file_and_entry(tmp_path, text, expected):
     path = tmp_path / "my-taxonomy.yaml"
