@@ -47,7 +47,8 @@ def _primary_first(call: CallText, taxonomy: Taxonomy, evidence: np.ndarray, pro
                    threshold: float, max_reasons: int) -> list[str]:
     """Codes at the threshold or above (or at a code's own ``min_score``, when higher), strongest first,
     less those another found code rules out (a disputed charge is not also a plain bill question), with
-    the reason stated in the opening at the front, added if the head put it below its bar."""
+    the reason stated in the opening at the front, added if the head put it below its bar, unless a found
+    code ``precedes`` it."""
     codes = list(taxonomy.reasons)
     order = [int(i) for i in np.argsort(-probs)]
     needs = np.array([max(threshold, code.min_score) for code in taxonomy.reasons.values()])
@@ -58,6 +59,8 @@ def _primary_first(call: CallText, taxonomy: Taxonomy, evidence: np.ndarray, pro
     # (Whisper mishears the words that would make it sure); codes of another industry have no chance
     unsure = [codes[i] for i in order if 0 < probs[i] < needs[i] and codes[i] not in ruled_out]
     primary = _opening_reason(call, taxonomy, evidence, probs, chosen + unsure)
+    # a charge disputed, then the subscription behind it cancelled: the taxonomy says which leads
+    primary = next((code for code in chosen if primary in taxonomy.reasons[code].precedes), primary)
     if primary not in chosen:
         chosen = chosen[: max_reasons - 1]
     return [primary] + [c for c in chosen if c != primary]

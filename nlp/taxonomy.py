@@ -20,7 +20,8 @@ from nlp.text import sound_cues
 
 DEFAULT_TAXONOMY = Path(__file__).resolve().parent.parent / "callscope" / "data" / "taxonomy.yaml"
 _SECTIONS = {"reasons", "script_points", "qa_violations", "competitor_dimensions", "lead_intents"}
-_CODE_FIELDS = {"name", "def", "cues", "examples", "industries", "excludes", "after", "min_score", "default"}
+_CODE_FIELDS = {"name", "def", "cues", "examples", "industries", "excludes", "precedes", "after", "min_score",
+                "default"}
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -43,6 +44,7 @@ class Code:
     after: tuple[re.Pattern[str], ...] = ()   # script points: cues in the customer turn just before
     min_score: float = 0.0   # reasons: the probability the code needs beyond the model's own threshold
     default: bool = False    # reasons: the reason of a call in which nothing names any reason
+    precedes: tuple[str, ...] = ()   # reasons: found together with one of these, this one is the primary
 
     def applies_to(self, industry: str | None) -> bool:
         """Whether the code can occur in a call of this industry (unknown industry: always)."""
@@ -148,10 +150,13 @@ def _codes(path: str, section: str, entries: Any) -> dict[str, Code]:
     if len(defaults) > 1:
         raise TaxonomyError(f"{path}: {section}: only one code can be the default ({', '.join(defaults)} all are)")
     for code in codes.values():
-        for other in code.excludes:
-            if other not in codes or other == code.code:
-                raise TaxonomyError(f"{path}: {section}.{code.code}.excludes: {other!r} is not another "
-                                    f"code of {section}")
+        for name, others in (("excludes", code.excludes), ("precedes", code.precedes)):
+            for other in others:
+                if other not in codes or other == code.code:
+                    raise TaxonomyError(f"{path}: {section}.{code.code}.{name}: {other!r} is not another "
+                                        f"code of {section}")
+        if code.precedes and section != "reasons":
+            raise TaxonomyError(f"{path}: {section}.{code.code}.precedes: only reasons have a primary")
     return codes
 
 
@@ -164,7 +169,7 @@ def _code(where: str, code: Any, body: Any) -> Code:
     if extra:
         raise TaxonomyError(f"{where}: unknown field(s) {', '.join(sorted(map(str, extra)))}; "
                             f"allowed: {', '.join(sorted(_CODE_FIELDS))}")
-    for key in ("cues", "examples", "industries", "excludes", "after"):
+    for key in ("cues", "examples", "industries", "excludes", "precedes", "after"):
         items = body.get(key, [])
         if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
             raise TaxonomyError(f"{where}.{key}: expected a list of non-empty strings")
@@ -180,7 +185,7 @@ def _code(where: str, code: Any, body: Any) -> Code:
                 tuple(body.get("industries", [])),
                 sound_cues(cues), tuple(body.get("excludes", [])),
                 tuple(_cue(where, c, "after") for c in body.get("after", [])), float(min_score),
-                default)
+                default, tuple(body.get("precedes", [])))
 
 
 def compile_cue(cue: str) -> re.Pattern[str]:

@@ -63,6 +63,7 @@ BASE = "reasons:\n  bill_inquiry: {name: 查询, def: asks}\nscript_points:\n  g
     (BASE.replace("def: greets}", "def: greets, min_score: 0.5}"), "only reasons have a min_score"),
     (BASE.replace("def: asks}", "def: asks, default: yes please}"), "reasons.bill_inquiry.default: expected true or false"),
     (BASE.replace("def: greets}", "def: greets, default: true}"), "only reasons have a default"),
+    (BASE.replace("def: asks}", "def: asks, precedes: [bill_inquiry]}"), "precedes: 'bill_inquiry' is not another code"),
     (BASE.replace("def: asks}", "def: asks, default: true}\n  bill_dispute: {name: 争议, default: true}"),
      "only one code can be the default (bill_inquiry, bill_dispute all are)"),
 ])
