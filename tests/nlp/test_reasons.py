@@ -375,3 +375,10 @@ def test_a_disputed_charge_leads_the_unsubscribing_it_causes():
     plain = dataclasses.replace(taxonomy, reasons={
         code: dataclasses.replace(c, precedes=()) for code, c in taxonomy.reasons.items()})
     assert [r.code for r in find_reasons(call, CueScorer(plain))] == ["vas_unsubscribe", "bill_dispute"]
+
+
+def test_a_claim_chased_angrily_is_about_the_claim_first():
+    call = make_call([("agent", "您好，请问有什么可以帮您？"),
+                      ("customer", "我打了三次电话了，你们什么态度！我那个理赔交上去一个月了还没动静！"),
+                      ("agent", "非常抱歉，我马上帮您查理赔进度。")], industry="insurance")
+    assert [r.code for r in find_reasons(call, SCORER)] == ["claim_status", "service_complaint"]
