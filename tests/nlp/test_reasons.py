@@ -379,6 +379,11 @@ def test_a_disputed_charge_leads_the_unsubscribing_it_causes():
 
 def test_a_claim_chased_angrily_is_about_the_claim_first():
     call = make_call([("agent", "您好，请问有什么可以帮您？"),
-                      ("customer", "我打了三次电话了，你们什么态度！我那个理赔交上去一个月了还没动静！"),
-                      ("agent", "非常抱歉，我马上帮您查理赔进度。")], industry="insurance")
+                      ("customer", "我打了三次电话了，每次都说有人联系我，一直没人理，你们什么态度！"),
+                      ("agent", "非常抱歉，请问是什么事情？"),
+                      ("customer", "我那个理赔交上去一个月了还没动静！")], industry="insurance")
     assert [r.code for r in find_reasons(call, SCORER)] == ["claim_status", "service_complaint"]
+    taxonomy = SCORER.taxonomy
+    plain = dataclasses.replace(taxonomy, reasons={
+        code: dataclasses.replace(c, precedes=()) for code, c in taxonomy.reasons.items()})
+    assert [r.code for r in find_reasons(call, CueScorer(plain))][0] == "service_complaint"
