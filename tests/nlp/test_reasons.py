@@ -390,3 +390,10 @@ def test_a_claim_chased_angrily_is_about_the_claim_first():
     plain = dataclasses.replace(taxonomy, reasons={
         code: dataclasses.replace(c, precedes=()) for code, c in taxonomy.reasons.items()})
     assert next(r.code for r in find_reasons(call, CueScorer(plain))) == "service_complaint"
+
+
+@pytest.mark.parametrize("said", ["我要投诉你们的快递员，态度太差了，把箱子扔在门口就走了。",
+                                  "退货的话快递员上门来取吗？", "耳机一直响，买了二十天了，我要退。"])
+def test_a_courier_or_a_purchase_date_is_no_delivery_question(said):
+    call = make_call([("customer", said)], industry="ecommerce")
+    assert "order_delivery" not in [r.code for r in find_reasons(call, SCORER)]
