@@ -235,6 +235,7 @@ def test_plainer_wordings_of_fraud_balance_surrender_and_repeat_calls():
     ("insurance", "我那份医疗险今年续保扣了一千四，去年才一千一，怎么涨这么多？", "bill_inquiry"),
     ("insurance", "我那个保险扣钱的卡要换一下，原来那张卡我注销了。", "policy_change"),
     ("telecom", "我话费里有一项十五块的什么视频彩铃，我从来没开过，给我退了。", "bill_dispute"),
+    ("telecom", "一到晚上电视点播就转圈，上次师傅来看了说线路没问题。", "broadband_fault"),
     ("telecom", "营业员硬塞给我一个宽带，根本没装，这钱凭什么收？", "bill_dispute"),
 ])
 def test_wordings_of_another_writer(industry, said, code):
