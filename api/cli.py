@@ -256,7 +256,7 @@ def train(
         info["extra"] = {"folders": [str(f) for f in extra], "calls": len(more)}
     heard_conversations = _transcripts(transcripts)
     if cv:
-        with _progress(cv, "cross-validating") as bar:
+        with _progress(cv, "cross-validating", unit="fold") as bar:
             metrics = cross_validate(calls, tax, folds=cv, transcripts=heard_conversations, extra=more,
                                      on_fold=lambda k: bar.update(1))
         info["cross_validation"] = metrics
@@ -532,10 +532,10 @@ def _transcripts(folder: Path | None) -> dict:
         _fail(f"--transcripts: {exc}")
 
 
-def _progress(total: int, desc: str = "transcribing", initial: int = 0):
+def _progress(total: int, desc: str = "transcribing", initial: int = 0, unit: str = "call"):
     from tqdm import tqdm
 
-    return tqdm(total=total, initial=initial, unit="call", desc=desc, file=sys.stderr, dynamic_ncols=True)
+    return tqdm(total=total, initial=initial, unit=unit, desc=desc, file=sys.stderr, dynamic_ncols=True)
 
 
 def _advance(bar, path: Path, report, *, counted: bool = True) -> None:

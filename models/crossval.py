@@ -10,6 +10,7 @@ from sklearn.model_selection import StratifiedKFold
 from callscope.types import Conversation
 from models.corpus import LabelledCall
 from models.evaluate import evaluate, realign
+from models.folds import fold_groups
 from models.heard import training_set, with_extra
 from models.trained import fit_scorer
 from nlp.findings import call_findings
@@ -41,9 +42,8 @@ def cross_validate(corpus: list[LabelledCall], taxonomy: Taxonomy, *, folds: int
     heard = {cid: call_text(conv) for cid, conv in (transcripts or {}).items()}
     on_audio: list[tuple[dict, dict]] = []
     labels = [c.labels for c in corpus]
-    groups = [stratum(c) for c in corpus]
-    splitter = StratifiedKFold(n_splits=min(folds, min(groups.count(g) for g in set(groups))),
-                               shuffle=True, random_state=seed)
+    groups, k = fold_groups([stratum(c) for c in corpus], folds)
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     trained: list[tuple[dict, dict] | None] = [None] * len(corpus)
     for k, (train, test) in enumerate(splitter.split(texts, groups)):
         train_texts, train_labels, weights = training_set(corpus, texts, heard, train)

@@ -27,6 +27,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from models.corpus import LabelledCall
 from models.features import text_vectorizer
+from models.folds import fold_groups
 from models.store import ModelError
 from nlp.text import normalise
 
@@ -266,21 +267,22 @@ def cross_validate_outcome(calls: Sequence[LabelledCall], folds: int = 5, *, see
                            cues: OutcomeCues | None = None) -> dict[str, dict[str, Any]]:
     """Per direction: accuracy and macro-F1 of the trained model on unseen folds, and of the cues.
 
-    Folds are stratified by label within each direction; a label with fewer calls than ``folds``
-    lowers the number of folds for that direction (reported as ``folds``).
+    Folds are stratified by label within each direction (``models.folds``: labels too rare for every
+    fold are pooled, which can lower the number of folds, reported as ``folds``); a direction with
+    fewer than two calls is left out.
     """
     cues = cues or load_outcome_cues(None)
     turns, labels, directions = outcome_examples(calls)
     out = {}
     for direction, names in LABELS.items():
         rows = [i for i, d in enumerate(directions) if d == direction]
-        if not rows:
+        if len(rows) < 2:
             continue
         gold = [labels[i] for i in rows]
-        k = max(2, min(folds, min(gold.count(g) for g in set(gold))))
+        groups, k = fold_groups(gold, folds)
         splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
         trained = [""] * len(rows)
-        for train, test in splitter.split(rows, gold):
+        for train, test in splitter.split(rows, groups):
             model = fit_outcome([turns[rows[i]] for i in train], [gold[i] for i in train], [direction] * len(train),
                                 cues=cues)
             for i in test:

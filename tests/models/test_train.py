@@ -192,3 +192,11 @@ def test_a_bad_extra_folder_is_named(tmp_path):
     result = CliRunner().invoke(app, ["train", "--corpus", str(corpus), "--out", str(tmp_path / "m"), "--cv", "0",
                                       "--extra", str(tmp_path / "missing")])
     assert result.exit_code != 0 and "missing" in result.output
+
+
+def test_cross_validation_progress_counts_folds(tmp_path):
+    corpus = _copy(sorted(p.stem for p in CALLS.glob("*.json"))[::6], tmp_path / "c")   # 10 calls
+    result = CliRunner().invoke(app, ["train", "--corpus", str(corpus), "--out", str(tmp_path / "m"), "--cv", "2"])
+    assert result.exit_code == 0, result.output
+    assert "cross-validated (2 folds)" in result.output
+    assert "2/2" in result.stderr and "fold" in result.stderr and "call/s" not in result.stderr
