@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from callscope.types import ReasonFinding
-from nlp.scoring import OUTBOUND_REASON, Scorer, industry_mask, path_evidence
+from nlp.scoring import Scorer, industry_mask, path_evidence
 from nlp.taxonomy import Taxonomy
 from nlp.text import CallText
 
@@ -83,8 +83,8 @@ def _opening_reason(call: CallText, taxonomy: Taxonomy, evidence: np.ndarray, pr
     """The reason the customer states first (outbound calls: the product offered; a customer whose
     opening words name none: the self-service menu they chose)."""
     codes = list(taxonomy.reasons)
-    if call.meta.get("direction") == "outbound" and OUTBOUND_REASON in chosen:
-        return OUTBOUND_REASON
+    if call.meta.get("direction") == "outbound" and taxonomy.outbound_reason in chosen:
+        return taxonomy.outbound_reason
     opening = [t.index for t in call.turns if t.role == "customer"][:OPENING_TURNS]
     for index in opening:
         row = evidence[index]

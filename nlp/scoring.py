@@ -19,8 +19,8 @@ from nlp.text import CallText, TurnText
 # a reason said by the agent (explaining a charge, say) counts for less than the customer saying it;
 # in an outbound call the agent's words are the pitch, not the customer's reason, so they count not at all
 AGENT_REASON_WEIGHT = {"inbound": 0.3, "outbound": 0.0}
-# an outbound telesales call is, for the customer, about the product offered to them
-OUTBOUND_REASON = "product_consult"
+# an outbound telesales call is, for the customer, about the product offered to them (the taxonomy's
+# ``outbound: true`` reason): the cue scorer gives that reason at least this probability
 OUTBOUND_PRIOR = 0.9
 
 
@@ -58,10 +58,11 @@ def reason_evidence(call: CallText, taxonomy: Taxonomy) -> np.ndarray:
         return np.zeros((0, len(taxonomy.reasons)))
     evidence = np.array(rows)
     codes = list(taxonomy.reasons)
-    if call.meta.get("direction") == "outbound" and OUTBOUND_REASON in codes:
+    offer = taxonomy.outbound_reason
+    if call.meta.get("direction") == "outbound" and offer is not None:
         # what the agent says in a sales call is the offer: it keeps the call on the product
         agent = np.array([t.role == "agent" for t in call.turns])
-        evidence[agent, codes.index(OUTBOUND_REASON)] += AGENT_REASON_WEIGHT["inbound"]
+        evidence[agent, codes.index(offer)] += AGENT_REASON_WEIGHT["inbound"]
     return evidence * industry_mask(call, taxonomy)
 
 
@@ -125,8 +126,9 @@ class CueScorer:
         total = evidence.sum(axis=0) if len(evidence) else np.zeros(len(self.taxonomy.reasons))
         probs = 1.0 - np.exp(-0.8 * total)
         codes = list(self.taxonomy.reasons)
-        if call.meta.get("direction") == "outbound" and OUTBOUND_REASON in codes:
-            probs[codes.index(OUTBOUND_REASON)] = max(probs[codes.index(OUTBOUND_REASON)], OUTBOUND_PRIOR)
+        offer = self.taxonomy.outbound_reason
+        if call.meta.get("direction") == "outbound" and offer is not None:
+            probs[codes.index(offer)] = max(probs[codes.index(offer)], OUTBOUND_PRIOR)
         return evidence, probs
 
     def point_scores(self, call: CallText) -> np.ndarray:

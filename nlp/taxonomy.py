@@ -21,7 +21,7 @@ from nlp.text import sound_cues
 DEFAULT_TAXONOMY = Path(__file__).resolve().parent.parent / "callscope" / "data" / "taxonomy.yaml"
 _SECTIONS = {"reasons", "script_points", "qa_violations", "competitor_dimensions", "lead_intents"}
 _CODE_FIELDS = {"name", "def", "cues", "examples", "industries", "excludes", "precedes", "after", "min_score",
-                "default"}
+                "default", "outbound"}
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -45,6 +45,7 @@ class Code:
     min_score: float = 0.0   # reasons: the probability the code needs beyond the model's own threshold
     default: bool = False    # reasons: the reason of a call in which nothing names any reason
     precedes: tuple[str, ...] = ()   # reasons: found together with one of these, this one is the primary
+    outbound: bool = False   # reasons: what an outbound sales call is about for the customer (the offer)
 
     def applies_to(self, industry: str | None) -> bool:
         """Whether the code can occur in a call of this industry (unknown industry: always)."""
@@ -75,6 +76,11 @@ class Taxonomy:
     def default_reason(self) -> str | None:
         """The reason marked ``default: true``, if any: what a call is about when nothing names a reason."""
         return next((code for code, body in self.reasons.items() if body.default), None)
+
+    @property
+    def outbound_reason(self) -> str | None:
+        """The reason marked ``outbound: true``, if any: what an outbound sales call is about (the offer)."""
+        return next((code for code, body in self.reasons.items() if body.outbound), None)
 
     def check(self, section: str, code: str, where: str) -> None:
         """Raise ``TaxonomyError`` if ``code`` is not defined in ``section`` (where: who used it)."""
@@ -143,12 +149,13 @@ def _codes(path: str, section: str, entries: Any) -> dict[str, Code]:
         raise TaxonomyError(f"{path}: section {section!r} must map codes to their definitions")
     codes = {code: _code(f"{path}: {section}.{code}", code, body) for code, body in entries.items()}
     for code in codes.values():
-        for name, value in (("min_score", code.min_score), ("default", code.default)):
+        for name, value in (("min_score", code.min_score), ("default", code.default), ("outbound", code.outbound)):
             if value and section != "reasons":
-                raise TaxonomyError(f"{path}: {section}.{code.code}.{name}: only reasons have a {name}")
-    defaults = [code.code for code in codes.values() if code.default]
-    if len(defaults) > 1:
-        raise TaxonomyError(f"{path}: {section}: only one code can be the default ({', '.join(defaults)} all are)")
+                raise TaxonomyError(f"{path}: {section}.{code.code}.{name}: only reasons take {name}")
+    for flag in ("default", "outbound"):
+        marked = [code.code for code in codes.values() if getattr(code, flag)]
+        if len(marked) > 1:
+            raise TaxonomyError(f"{path}: {section}: only one code can be the {flag} ({', '.join(marked)} all are)")
     for code in codes.values():
         for name, others in (("excludes", code.excludes), ("precedes", code.precedes)):
             for other in others:
@@ -176,16 +183,16 @@ def _code(where: str, code: Any, body: Any) -> Code:
     min_score = body.get("min_score", 0.0)
     if isinstance(min_score, bool) or not isinstance(min_score, (int, float)) or not 0.0 <= min_score <= 1.0:
         raise TaxonomyError(f"{where}.min_score: expected a probability between 0 and 1")
-    default = body.get("default", False)
-    if not isinstance(default, bool):
-        raise TaxonomyError(f"{where}.default: expected true or false")
+    for flag in ("default", "outbound"):
+        if not isinstance(body.get(flag, False), bool):
+            raise TaxonomyError(f"{where}.{flag}: expected true or false")
     cues = body.get("cues", [])
     return Code(code, str(body.get("name", "")), str(body.get("def", "")),
                 tuple(_cue(where, c) for c in cues), tuple(body.get("examples", [])),
                 tuple(body.get("industries", [])),
                 sound_cues(cues), tuple(body.get("excludes", [])),
                 tuple(_cue(where, c, "after") for c in body.get("after", [])), float(min_score),
-                default, tuple(body.get("precedes", [])))
+                body.get("default", False), tuple(body.get("precedes", [])), body.get("outbound", False))
 
 
 def compile_cue(cue: str) -> re.Pattern[str]:

@@ -54,6 +54,11 @@ def test_outbound_call_is_about_the_product_offered():
     call = make_call([("agent", "您好，我是客服小王，给您推荐一个流量包。"), ("customer", "不需要，谢谢。")],
                      direction="outbound", industry="telecom")
     assert find_reasons(call, SCORER)[0].code == "product_consult"
+    # which reason that is, is the taxonomy's ``outbound: true``; without one there is no such prior
+    assert SCORER.taxonomy.outbound_reason == "product_consult"
+    plain = dataclasses.replace(SCORER.taxonomy, reasons={
+        code: dataclasses.replace(c, outbound=False) for code, c in SCORER.taxonomy.reasons.items()})
+    assert CueScorer(plain).reason_scores(call)[1].max() < 0.5
 
 
 def test_negated_cue_does_not_count():
