@@ -149,7 +149,8 @@ def _codes(path: str, section: str, entries: Any) -> dict[str, Code]:
         raise TaxonomyError(f"{path}: section {section!r} must map codes to their definitions")
     codes = {code: _code(f"{path}: {section}.{code}", code, body) for code, body in entries.items()}
     for code in codes.values():
-        for name, value in (("min_score", code.min_score), ("default", code.default), ("outbound", code.outbound)):
+        for name, value in (("min_score", code.min_score), ("default", code.default), ("outbound", code.outbound),
+                            ("precedes", code.precedes)):
             if value and section != "reasons":
                 raise TaxonomyError(f"{path}: {section}.{code.code}.{name}: only reasons take {name}")
     for flag in ("default", "outbound"):
@@ -162,8 +163,6 @@ def _codes(path: str, section: str, entries: Any) -> dict[str, Code]:
                 if other not in codes or other == code.code:
                     raise TaxonomyError(f"{path}: {section}.{code.code}.{name}: {other!r} is not another "
                                         f"code of {section}")
-        if code.precedes and section != "reasons":
-            raise TaxonomyError(f"{path}: {section}.{code.code}.precedes: only reasons have a primary")
     return codes
 
 

@@ -14,6 +14,12 @@ from tests.nlp.helpers import make_call
 
 SCORER = CueScorer(load_taxonomy())
 
+
+def _every_reason(taxonomy, **fields):
+    """The taxonomy with ``fields`` set on every reason (outbound=False: no reason is the offer)."""
+    return dataclasses.replace(taxonomy, reasons={
+        code: dataclasses.replace(c, **fields) for code, c in taxonomy.reasons.items()})
+
 BILL_THEN_PLAN = [
     ("agent", "您好，很高兴为您服务。", 0.0, 2.0),
     ("customer", "我想问一下我上个月话费怎么是一百多？", 2.0, 6.0),
@@ -56,8 +62,7 @@ def test_outbound_call_is_about_the_product_offered():
     assert find_reasons(call, SCORER)[0].code == "product_consult"
     # which reason that is, is the taxonomy's ``outbound: true``; without one there is no such prior
     assert SCORER.taxonomy.outbound_reason == "product_consult"
-    plain = dataclasses.replace(SCORER.taxonomy, reasons={
-        code: dataclasses.replace(c, outbound=False) for code, c in SCORER.taxonomy.reasons.items()})
+    plain = _every_reason(SCORER.taxonomy, outbound=False)
     assert CueScorer(plain).reason_scores(call)[1].max() < 0.5
 
 
@@ -365,8 +370,7 @@ def test_a_call_that_names_no_reason_gets_the_default_reason():
     call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", "它那个面板是京东方的吗？刷新率是六十赫兹？"),
                       ("agent", "对，京东方的面板。")], industry="ecommerce")
     assert [r.code for r in find_reasons(call, SCORER)] == ["product_consult"]
-    no_default = dataclasses.replace(taxonomy, reasons={
-        code: dataclasses.replace(c, default=False) for code, c in taxonomy.reasons.items()})
+    no_default = _every_reason(taxonomy, default=False)
     assert [r.code for r in find_reasons(call, CueScorer(no_default))] != ["product_consult"]
     # a reason with something said for it, however little, is still the one found
     said = make_call([("customer", "我那个快递到哪了？")], industry="ecommerce")
@@ -381,8 +385,7 @@ def test_a_disputed_charge_leads_the_unsubscribing_it_causes():
                       ("customer", "这个我没订过，你们乱扣我钱，凭什么扣我？")], industry="telecom")
     assert [r.code for r in find_reasons(call, SCORER)] == ["bill_dispute", "vas_unsubscribe"]
     taxonomy = SCORER.taxonomy
-    plain = dataclasses.replace(taxonomy, reasons={
-        code: dataclasses.replace(c, precedes=()) for code, c in taxonomy.reasons.items()})
+    plain = _every_reason(taxonomy, precedes=())
     assert [r.code for r in find_reasons(call, CueScorer(plain))] == ["vas_unsubscribe", "bill_dispute"]
 
 
@@ -393,8 +396,7 @@ def test_a_claim_chased_angrily_is_about_the_claim_first():
                       ("customer", "我那个理赔交上去一个月了还没动静！")], industry="insurance")
     assert [r.code for r in find_reasons(call, SCORER)] == ["claim_status", "service_complaint"]
     taxonomy = SCORER.taxonomy
-    plain = dataclasses.replace(taxonomy, reasons={
-        code: dataclasses.replace(c, precedes=()) for code, c in taxonomy.reasons.items()})
+    plain = _every_reason(taxonomy, precedes=())
     assert next(r.code for r in find_reasons(call, CueScorer(plain))) == "service_complaint"
 
 
