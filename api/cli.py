@@ -30,6 +30,8 @@ def transcribe(
     device: Annotated[str, typer.Option(help="cpu, cuda or auto (passed to CTranslate2).")] = "cpu",
     compute_type: Annotated[str, typer.Option(help="int8, int8_float16, float16, float32...")] = "int8",
     threads: Annotated[int, typer.Option(help="CPU threads for the model (0: all cores).")] = 0,
+    workers: Annotated[int, typer.Option(
+        help="Calls transcribed at once, in separate processes sharing the threads (0: one per core, at most 4).")] = 0,
     lexicon: Annotated[Path | None, typer.Option(help="Domain lexicon file (hot-words).")] = None,
     channel_roles: Annotated[
         str, typer.Option(help="Roles of stereo channels 0,1 (e.g. customer,agent).")
@@ -48,7 +50,7 @@ def transcribe(
     force: Annotated[bool, typer.Option(help="Transcribe again calls already in --out.")] = False,
 ) -> None:
     """Transcribe call recordings into timed, speaker-labelled transcripts with acoustic features."""
-    from speech.batch import already_done, find_recordings, transcribe_batch
+    from speech.batch import already_done, find_recordings, transcribe_batch, worker_plan
     from speech.lexicon import LexiconError, load_lexicon
     from speech.model import ModelNotFoundError, ModelSpec, resolve_model
     from speech.pipeline import PipelineOptions
@@ -57,27 +59,28 @@ def transcribe(
     roles = tuple(r.strip() for r in channel_roles.split(","))
     if sorted(roles) != ["agent", "customer"]:
         _fail(f"--channel-roles must name agent and customer once each, got {channel_roles!r}")
-    try:
-        spec = ModelSpec(resolve_model(model), device=device, compute_type=compute_type, cpu_threads=threads)
-        lex = load_lexicon(lexicon)
-    except (ModelNotFoundError, LexiconError) as exc:
-        _fail(str(exc))
     recordings, problems = find_recordings(paths)
     for path, reason in problems:
         typer.echo(f"skipped {path}: {reason}", err=True)
     if not recordings:
         _fail("no recordings found in the given paths")
+    done = already_done(recordings, out, force=force)
+    processes, per_process = worker_plan(len(recordings) - len(done), threads, workers, device)
+    try:
+        spec = ModelSpec(resolve_model(model), device=device, compute_type=compute_type, cpu_threads=per_process)
+        lex = load_lexicon(lexicon)
+    except (ModelNotFoundError, LexiconError) as exc:
+        _fail(str(exc))
     asr = AsrOptions(
         beam_size=beam_size, prompt_chars=prompt_chars, correct_homophones=not no_homophones,
         warps=(WARP,) if warp else (),
     )
     transcriber = Transcriber(spec, asr, lex)
-    done = already_done(recordings, out, force=force)
     with _progress(len(recordings), initial=len(done)) as bar:   # calls already done do not count as speed
         report = transcribe_batch(
             recordings, out, transcriber,
             options=PipelineOptions(channel_roles=roles),  # type: ignore[arg-type]
-            force=force,
+            force=force, workers=processes,
             on_progress=lambda path, rep: _advance(bar, path, rep, counted=path not in done),
         )
     for path, reason in report.failed:

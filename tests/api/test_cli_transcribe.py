@@ -54,6 +54,24 @@ def test_batch_completes_past_bad_files_and_reports_them(batch, tmp_path):
     assert "transcribing" in result.stderr and "x, last: call-001.wav" in result.stderr  # progress bar
 
 
+def test_worker_processes_give_the_same_transcripts_as_one(tmp_path, short_stereo):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("call-a", "call-b"):
+        shutil.copy(short_stereo, folder / f"{name}.wav")
+    (folder / "corrupt.mp3").write_bytes(b"\x00\x01not an mp3" * 100)
+    texts = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}"
+        result = run("transcribe", folder, "--out", out, "--workers", workers)
+        assert result.returncode == 1 and "2 transcribed" in result.stdout and "1 failed" in result.stdout
+        assert "corrupt.mp3: cannot decode audio" in result.stderr  # a worker's failure is named as well
+        texts[workers] = {p.name: [t["text"] for t in json.loads(p.read_text(encoding="utf-8"))["turns"]]
+                          for p in sorted(out.glob("*.json"))}
+    assert sorted(texts["2"]) == ["call-a.json", "call-b.json"]
+    assert texts["2"] == texts["1"] and texts["2"]["call-a.json"]
+
+
 def test_rerun_skips_done_calls_unless_forced(tmp_path, short_stereo):
     out = tmp_path / "out"
     assert run("transcribe", short_stereo, "--out", out).returncode == 0
