@@ -142,6 +142,8 @@ def in_workers(task: Callable, items: list, workers: int, state: object) -> Iter
     """``(item, task(item, state))`` for every item as it finishes, from ``workers`` fresh processes
     that each receive ``state`` once (a transcriber: each loads its own model). A task that raises
     gives its exception as the result, so one failure loses nothing else."""
+    if not items:
+        return
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no model or threads forked
     with ProcessPoolExecutor(min(workers, len(items)), mp_context=context, initializer=_keep_state,
                              initargs=(state,)) as pool:
@@ -162,6 +164,7 @@ def _keep_state(state: object) -> None:
 
 
 def _run_task(task: Callable, item: object) -> object:
+    """``task`` on one item with this worker's state."""
     return task(item, _STATE[0])
 
 

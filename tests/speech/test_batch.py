@@ -41,3 +41,4 @@ def test_in_workers_runs_every_item_and_hands_back_a_failure_with_its_item():
     results = dict(in_workers(_square_or_fail, [1, 2, 3, 4], 2, 10))
     assert {k: v for k, v in results.items() if k != 3} == {1: 11, 2: 14, 4: 26}
     assert isinstance(results[3], ValueError) and "three is bad" in str(results[3])
+    assert list(in_workers(_square_or_fail, [], 2, 10)) == []  # nothing to do starts no process
