@@ -200,7 +200,8 @@ def offer_turns(call: CallText, patterns: LeadPatterns, signals: dict[int, dict[
 
     In an outbound call every agent turn that names a product is the offer; inbound, the agent must
     also pitch it (推荐, 有一款, 活动...), or the customer must ask about it (naming it, or asking
-    about the product named last in the ``RECENT_TURNS`` before). Nothing is on the table in the
+    about the product named last in the ``RECENT_TURNS`` before) or name it and put it off (附属卡……
+    回头再说吧; not in a turn that also says yes, whose yes is to something else). Nothing is on the table in the
     ``DOWNGRADE_TURNS`` after a customer asks to spend less (换成便宜一点的套餐).
     ``signals`` are the customer turns' ``signal_counts`` by turn index and ``cutting`` the turns of
     ``cutting_spend``, when already worked out.
@@ -220,6 +221,9 @@ def offer_turns(call: CallText, patterns: LeadPatterns, signals: dict[int, dict[
                 offers.append((turn.index, names))
             continue
         if not signals[turn.index]["interest"]:
+            said = signals[turn.index]
+            if names and said["consider"] and not said["accept"]:   # 附属卡……回头再说吧: named and put off
+                offers.append((turn.index, names))
             continue
         names = names or _recently_named(call, turn.index, patterns)
         if names:

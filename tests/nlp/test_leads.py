@@ -408,3 +408,26 @@ def test_yes_to_ending_a_membership_in_a_sales_call_buys_nothing():
         ("customer", "确认。"),
     ], direction="outbound", industry="ecommerce")
     assert find_lead(call).intent == "none"
+
+
+def test_an_extra_named_and_put_off_in_a_service_call_is_a_lead():
+    opening = [("agent", "您好，请问有什么可以帮您？"), ("customer", "我要退个货，一双鞋。"),
+               ("agent", "退货申请已经提交，快递员明天上门取件。")]
+    put_off = make_call([*opening, ("customer", "好。对了，我看你们那个会员能打九五折，回头再研究吧。"),
+                         ("agent", "好的，感谢来电，再见。")], direction="inbound", industry="ecommerce")
+    lead = find_lead(put_off)
+    assert lead.intent != "none" and "会员" in lead.product
+    # only named, nothing put off or asked: no lead
+    named = make_call([*opening, ("customer", "好。我那个会员还有半年才到期。"), ("agent", "好的，再见。")],
+                      direction="inbound", industry="ecommerce")
+    assert find_lead(named).intent == "none"
+
+
+def test_a_yes_to_something_else_in_the_turn_that_puts_an_extra_off_is_no_yes():
+    call = make_call([
+        ("agent", "给您确认：扣款账户变更为尾号幺二八零的储蓄卡，确认变更吗？"),
+        ("customer", "确认。对了，我老婆还啥保险都没买，我一直想给她也弄一个，以后再说吧。"),
+        ("agent", "理解。以后给她配的话，做家庭单还能打九五折。"),
+        ("customer", "嗯嗯，以后再说，今天就先改卡。"),
+    ], direction="inbound", industry="insurance")
+    assert find_lead(call).intent != "high"
