@@ -9,6 +9,8 @@ transaction. A failure puts the job back in the queue with the reason, or fails 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -99,14 +101,17 @@ def retry_backoff(config) -> float:
 
 def worker_main(config, worker: str) -> None:
     """Entry point of a worker process: take jobs until the runner terminates the process (SIGTERM;
-    a job in progress is then put back in the queue by the runner)."""
+    a job in progress is then put back in the queue by the runner), or until the process that started
+    it is gone (killed with -9, or exited without stopping its workers): an orphan takes no more jobs."""
     from api.storage.session import Database
 
+    started_by = multiprocessing.parent_process()  # its pid is known before this runs: no race with a kill
+    parent = started_by.pid if started_by is not None else os.getppid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the service, which stops its workers
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     db = Database(config.database_url)
     warm(config)
-    while True:
+    while os.getppid() == parent:
         try:
             busy = run_one(config, db, worker)
         except Exception:
@@ -114,6 +119,7 @@ def worker_main(config, worker: str) -> None:
             busy = False
         if not busy:
             time.sleep(config.poll_s)
+    log.warning("worker %s: the service that started it is gone; stopping", worker)
 
 
 def warm(config) -> None:

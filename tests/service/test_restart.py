@@ -115,6 +115,36 @@ def test_a_dead_worker_costs_its_job_one_attempt_and_is_replaced(server):
     assert calls_by_job(server.data_dir)[job_id] == [LONGER.stem]
 
 
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_workers_of_a_service_killed_alone_take_no_more_jobs_and_stop(tmp_path):
+    server = Server(tmp_path / "data", workers=1)
+    server.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not (workers := worker_pids(server.process.pid)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(workers) == 1
+        os.kill(server.process.pid, signal.SIGKILL)  # the service alone: its worker is left an orphan
+        server.process.wait()
+        deadline = time.monotonic() + 120  # the worker may still be loading its models, then one poll
+        while _running(workers[0]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _running(workers[0]), "an orphaned worker kept running (and would take jobs)"
+    finally:
+        try:
+            os.killpg(server.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def test_demo_calls_are_queued_once_and_analysed(tmp_path):
     from api.app import create_app
     from api.cli import _load_demo
