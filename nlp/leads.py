@@ -144,6 +144,8 @@ def products_in(text: str, patterns: LeadPatterns, segmented: list[str] | None =
     starts: set[int] | None = None
     for match in patterns.product.finditer(text):
         phrase = _BOUNDARY.split(match.group(0))[-1]
+        if not phrase and match.re.groups:   # the keyword ends in a boundary character: 存款, not 存 + 款
+            phrase = _BOUNDARY.split(match.group(0)[:match.start(1) - match.start()])[-1] + match.group(1)
         if phrase and match.re.groups:
             starts = starts if starts is not None else _word_starts(segmented or words(text))
             if match.start(1) not in starts and match.end(1) not in starts | {len(text)}:
@@ -199,7 +201,8 @@ def offer_turns(call: CallText, patterns: LeadPatterns, signals: dict[int, dict[
     """Turns where a product is on the table: an agent offering it, or a customer asking about it.
 
     In an outbound call every agent turn that names a product is the offer; inbound, the agent must
-    also pitch it (推荐, 有一款, 活动...), or the customer must ask about it (naming it, or asking
+    also pitch it (推荐, 有一款, 活动...) or name it in answer to a customer's question that named nothing
+    (存个三年利息多少？ -> 三年期定期……), or the customer must ask about it (naming it, or asking
     about the product named last in the ``RECENT_TURNS`` before) or name it and put it off (附属卡……
     回头再说吧; not in a turn that also says yes, whose yes is to something else). Nothing is on the table in the
     ``DOWNGRADE_TURNS`` after a customer asks to spend less (换成便宜一点的套餐).
@@ -210,6 +213,7 @@ def offer_turns(call: CallText, patterns: LeadPatterns, signals: dict[int, dict[
     outbound = call.meta.get("direction") == "outbound"
     offers = []
     cutting = cutting if cutting is not None else cutting_spend(call, patterns)
+    unnamed_ask = -2   # a customer turn asking about something it does not name (存三年利息多少？)
     for turn in call.turns:
         if turn.index in cutting:
             continue
@@ -217,7 +221,8 @@ def offer_turns(call: CallText, patterns: LeadPatterns, signals: dict[int, dict[
         if turn.role == "agent":
             if not names and outbound and _reads_back_order(turn.text, patterns):
                 names = _ordered_names(turn.text)
-            if names and (outbound or any(cue in turn.text for cue in patterns.pitch)):
+            answers = turn.index == unnamed_ask + 1   # the agent names what was asked about: 三年期定期……
+            if names and (outbound or answers or any(cue in turn.text for cue in patterns.pitch)):
                 offers.append((turn.index, names))
             continue
         if not signals[turn.index]["interest"]:
@@ -228,6 +233,8 @@ def offer_turns(call: CallText, patterns: LeadPatterns, signals: dict[int, dict[
         names = names or _recently_named(call, turn.index, patterns)
         if names:
             offers.append((turn.index, names))
+        else:
+            unnamed_ask = turn.index
     return offers
 
 
@@ -272,6 +279,7 @@ def find_lead(call: CallText, *, patterns: str | Path | None = None) -> Lead:
     totals = Counter[str]()
     last: dict[str, tuple[int, int]] = {}
     turns = []
+    asked = False   # a question about it in a turn of its own (多少钱一年？), not in a refusal
     for turn in call.turns[first:]:
         if turn.role != "customer":
             continue
@@ -280,10 +288,11 @@ def find_lead(call: CallText, *, patterns: str | Path | None = None) -> Lead:
             found = {**found, "accept": 0}
         if found["accept"] or found["consider"] or found["interest"]:
             turns.append(turn.index)
+        asked = asked or bool(found["interest"] and not found["refuse"])
         totals.update(found)
         last.update({name: (turn.index, _last_said(turn.text, pats.cues[name])) for name in SIGNALS if found[name]})
     score = sum(pats.weights[n] * min(totals[n], 2) for n in SIGNALS)
-    intent = _intent(totals, score, last.get("consider", (-1, -1)) > last.get("refuse", (-1, -1)))
+    intent = _intent(totals, score, last.get("consider", (-1, -1)) > last.get("refuse", (-1, -1)), asked)
     return Lead(intent, product, _probability(score), turns if intent != "none" else [])
 
 
@@ -292,9 +301,10 @@ def _last_said(text: str, cues: tuple[re.Pattern[str], ...]) -> int:
     return max((m.end() for cue in cues for m in cue.finditer(text)), default=-1)
 
 
-def _intent(totals: Counter[str], score: float, deferred_last: bool = False) -> str:
+def _intent(totals: Counter[str], score: float, deferred_last: bool = False, asked: bool = False) -> str:
     """Four levels from the signal totals; ``deferred_last``: the customer's last word on it puts it
-    off (不需要……到时候再说吧) rather than turning it down."""
+    off (不需要……到时候再说吧) rather than turning it down; ``asked``: the customer asked about it in a
+    turn of its own, so even firm refusals after it leave a low lead (多少钱一年？……算了，不用了)."""
     if totals["accept"]:
         # an explicit yes outweighed by second thoughts (行，那升吧 ... 算了) is still a lead, not none
         return "high" if score >= 2.0 else "medium" if score > 0 else "low"
@@ -302,7 +312,7 @@ def _intent(totals: Counter[str], score: float, deferred_last: bool = False) -> 
         return "medium"
     if totals["consider"] and deferred_last:
         return "low"   # a vague deferral after a no
-    if totals["interest"] and score > -2.0:
+    if totals["interest"] and (score > -2.0 or asked):
         return "low" if totals["refuse"] else "medium"
     return "none"
 

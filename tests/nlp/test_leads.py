@@ -431,3 +431,41 @@ def test_a_yes_to_something_else_in_the_turn_that_puts_an_extra_off_is_no_yes():
         ("customer", "嗯嗯，以后再说，今天就先改卡。"),
     ], direction="inbound", industry="insurance")
     assert find_lead(call).intent != "high"
+
+
+def test_asking_about_an_offer_then_turning_it_down_leaves_a_low_lead():
+    def sales_call(answers):
+        turns = [("agent", "您好，我是保险公司的客服，给您介绍一款百万医疗险，一年几百块。")]
+        for answer in answers:
+            turns += [("customer", answer), ("agent", "您再了解一下？")]
+        return make_call(turns, direction="outbound", industry="insurance")
+    asked = sales_call(["多少钱一年？", "那就算了，单位有医保，没必要。", "不需要，谢谢。"])
+    assert find_lead(asked).intent == "low"
+    # a flat refusal, or a question asked inside the refusal itself, is no lead
+    assert find_lead(sales_call(["不需要，公司给买了。", "不需要，我挂了啊。"])).intent == "none"
+    assert find_lead(sales_call(["不需要，多少钱我都不买。", "不用了，别打了。"])).intent == "none"
+
+
+def test_the_agent_naming_what_an_unnamed_question_asked_about_puts_it_on_the_table():
+    opening = [("agent", "您好，卡片已经给您激活了。")]
+    asked = make_call([*opening, ("customer", "好好。俺再问一句，你们那个存钱的，存个三年利息多少？"),
+                       ("agent", "三年期定期存款目前年利率大概百分之一点九。"),
+                       ("customer", "一点九……俺回头让闺女带俺去问问。")], direction="inbound", industry="bank")
+    lead = find_lead(asked)
+    assert lead.intent != "none" and "定期" in lead.product
+    # the same product named by the agent with no question before it, in a service call: no offer
+    told = make_call([*opening, ("customer", "好的，谢谢。"),
+                      ("agent", "三年期定期存款的利息会按季度结给您。"),
+                      ("customer", "哦，回头让闺女带俺去问问。")], direction="inbound", industry="bank")
+    assert find_lead(told).intent == "none"
+
+
+@pytest.mark.parametrize("text, interested", [
+    ("你们有没有稳一点的理财？", True),
+    ("办卡不要钱的话，那月租呢？", True),
+    ("分十二期每个月多少？", True),
+    ("临时额度那部分不能分期是吧？", False),   # a rule read back, not a wish to split
+    ("能分期吗？", True),
+])
+def test_interest_cues(text, interested):
+    assert bool(signal_counts(text, load_lead_patterns())["interest"]) is interested
