@@ -422,3 +422,30 @@ def test_money_back_for_an_order_is_a_refund_not_a_disputed_charge():
     assert [r.code for r in find_reasons(call, SCORER)] == ["return_refund"]
     probs = dict(zip(SCORER.taxonomy.reasons, SCORER.reason_scores(call)[1], strict=True))
     assert probs["bill_dispute"] >= 0.5   # found, then ruled out by the taxonomy's excludes
+
+
+def test_closing_a_bank_card_is_closing_the_account():
+    said = "这张卡我一年到头刷不了几回，不想用了，给我销卡吧。"
+    call = make_call([("agent", "您好，信用卡中心，请问有什么可以帮您？"), ("customer", said)], industry="bank")
+    assert [r.code for r in find_reasons(call, SCORER)][:1] == ["cancel_or_port_out"]
+    threat = "你们再乱收年费，我就去别家办了。"   # no card closed: no cancellation
+    call = make_call([("agent", "您好，信用卡中心，请问有什么可以帮您？"), ("customer", threat)], industry="bank")
+    assert "cancel_or_port_out" not in {r.code for r in find_reasons(call, SCORER)}
+
+
+def test_stopping_a_banks_paid_sms_alerts_is_an_unsubscribe():
+    said = "我那个储蓄卡每个月有个短信费两块钱，手机银行都有提醒了，这个短信给我取消了吧。"
+    call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", said)], industry="bank")
+    assert "vas_unsubscribe" in {r.code for r in find_reasons(call, SCORER)}
+
+
+@pytest.mark.parametrize("said", ["套餐由一百二十九元改为五十九元的可以吗？", "我想改成五十九元的套餐。"])
+def test_a_plan_change_with_its_price_spelt_out(said):
+    call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", said)], industry="telecom")
+    assert "plan_change" in {r.code for r in find_reasons(call, SCORER)}
+
+
+def test_a_subscription_the_customer_never_made_is_disputed():
+    call = make_call([("agent", "这个月多了一个视频会员，二十五块。"),
+                      ("customer", "我没弄这个！我哪会弄这个！这钱能给我退不？")], industry="telecom")
+    assert "bill_dispute" in {r.code for r in find_reasons(call, SCORER)}
