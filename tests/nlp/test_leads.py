@@ -385,6 +385,8 @@ def test_yes_to_a_cancellation_read_back_buys_nothing():
     ("家里还有别的电视要换吗？这周大家电有老客户专享价。", ["电视"]),   # appliances a shop sells
     ("我们新出了个流量叠加包，每个月自动多一大块流量。", ["流量叠加包"]),   # packs by their kind
     ("上次那样是因为没订港澳包。", ["港澳包"]),
+    ("订一个港澳三日包是六十八块，三个G。", ["港澳三日包"]),
+    ("三年期定期存款目前年利率大概百分之一点九。", ["三年期定期存款"]),   # 款 ends the keyword, not the name
     ("我们新出了奶粉订阅，每月自动送到家。", ["奶粉订阅"]),
     ("对了，广告里那件配套的外套现在有活动吗？", ["外套"]),           # clothes by the piece
 ])
@@ -466,6 +468,15 @@ def test_the_agent_naming_what_an_unnamed_question_asked_about_puts_it_on_the_ta
     ("分十二期每个月多少？", True),
     ("临时额度那部分不能分期是吧？", False),   # a rule read back, not a wish to split
     ("能分期吗？", True),
+    ("那到底能领多少？你们这个收益能保证多少？", True),
 ])
 def test_interest_cues(text, interested):
     assert bool(signal_counts(text, load_lead_patterns())["interest"]) is interested
+
+
+@pytest.mark.parametrize("text, considering", [
+    ("我这车险明年三月到期，要是便宜点我就接着在你们这儿续。", True),   # a renewal on a condition
+    ("要是还这样我就换了。", False),                                  # a threat to leave
+])
+def test_a_purchase_on_a_condition_is_considering_it(text, considering):
+    assert bool(signal_counts(text, load_lead_patterns())["consider"]) is considering
