@@ -449,3 +449,9 @@ def test_a_subscription_the_customer_never_made_is_disputed():
     call = make_call([("agent", "这个月多了一个视频会员，二十五块。"),
                       ("customer", "我没弄这个！我哪会弄这个！这钱能给我退不？")], industry="telecom")
     assert "bill_dispute" in {r.code for r in find_reasons(call, SCORER)}
+
+
+def test_interest_on_a_policy_loan_can_be_disputed():
+    said = "我之前在保单上借了两万块钱，怎么利息算下来这么高，半年就一千多？"
+    call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", said)], industry="insurance")
+    assert "fee_dispute" in {r.code for r in find_reasons(call, SCORER)}
