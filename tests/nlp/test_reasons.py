@@ -455,3 +455,15 @@ def test_interest_on_a_policy_loan_can_be_disputed():
     said = "我之前在保单上借了两万块钱，怎么利息算下来这么高，半年就一千多？"
     call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", said)], industry="insurance")
     assert "fee_dispute" in {r.code for r in find_reasons(call, SCORER)}
+
+
+def test_orders_the_customer_never_placed_are_fraud():
+    said = "我刚打开APP，发现多了两个订单，收货地址是外地的，不是我下的！是不是被盗号了？"
+    call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", said)], industry="ecommerce")
+    assert [r.code for r in find_reasons(call, SCORER)][:1] == ["lost_or_fraud"]
+
+
+def test_a_premium_that_rose_since_last_year_is_a_bill_question():
+    said = "我收到个短信，说我那个医疗保险今年要交一千二百八，去年才八百多，怎么一下涨这么多？"
+    call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", said)], industry="insurance")
+    assert "bill_inquiry" in {r.code for r in find_reasons(call, SCORER)}
