@@ -62,6 +62,8 @@ eval-heldout: setup
 	$(BIN)/callscope eval --corpus eval/heldout/test --pred out/eval/heldout-test
 	$(BIN)/callscope analyze eval/heldout/dev5 --out out/eval/heldout-dev5
 	$(BIN)/callscope eval --corpus eval/heldout/dev5 --pred out/eval/heldout-dev5
+	$(BIN)/callscope analyze eval/heldout/dev16 --out out/eval/heldout-dev16
+	$(BIN)/callscope eval --corpus eval/heldout/dev16 --pred out/eval/heldout-dev16
 
 # accuracy of the bundled model and of the untrained cues on the labelled transcripts
 eval: setup
