@@ -213,7 +213,7 @@ def offer_turns(call: CallText, patterns: LeadPatterns, signals: dict[int, dict[
     outbound = call.meta.get("direction") == "outbound"
     offers = []
     cutting = cutting if cutting is not None else cutting_spend(call, patterns)
-    unnamed_ask = -2   # a customer turn asking about something it does not name (存三年利息多少？)
+    unnamed_ask: int | None = None   # a customer turn asking about something it does not name (存三年利息多少？)
     for turn in call.turns:
         if turn.index in cutting:
             continue
@@ -221,7 +221,7 @@ def offer_turns(call: CallText, patterns: LeadPatterns, signals: dict[int, dict[
         if turn.role == "agent":
             if not names and outbound and _reads_back_order(turn.text, patterns):
                 names = _ordered_names(turn.text)
-            answers = turn.index == unnamed_ask + 1   # the agent names what was asked about: 三年期定期……
+            answers = unnamed_ask is not None and turn.index == unnamed_ask + 1   # it names what was asked: 三年期定期……
             if names and (outbound or answers or any(cue in turn.text for cue in patterns.pitch)):
                 offers.append((turn.index, names))
             continue
