@@ -55,6 +55,11 @@ def calls_by_job(data_dir: Path) -> dict[int, list[str]]:
         engine.dispose()
 
 
+def _stat(pid: int | str) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (state, ppid, ...); OSError once it is gone."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def worker_pids(pid: int) -> list[int]:
     """The pipeline worker processes (multiprocessing spawn children) of the server process."""
     found = []
@@ -62,7 +67,7 @@ def worker_pids(pid: int) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            ppid = int(_stat(entry.name)[1])
             cmdline = (entry / "cmdline").read_bytes()
         except (OSError, IndexError, ValueError):
             continue
@@ -118,7 +123,7 @@ def test_a_dead_worker_costs_its_job_one_attempt_and_is_replaced(server):
 def _running(pid: int) -> bool:
     """The process exists and is not a zombie waiting to be reaped."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        return _stat(pid)[0] != "Z"
     except OSError:
         return False
 
