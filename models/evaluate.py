@@ -114,7 +114,7 @@ def canonical_brand(name: str) -> str:
 def evaluate(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
     """Metrics for (analysis, labels) pairs, one per call."""
     reasons, points, competitors, lead_any, qa = PerCode(), PerCode(), PerCode(), Counts(), PerCode()
-    primary_hits = intent_hits = dimension_hits = dimension_total = 0
+    primary_hits = intent_hits = dimension_hits = dimension_total = product_hits = product_total = 0
     risk_scores: list[float] = []
     complained: list[bool] = []
     outcome_hits = outcome_total = 0
@@ -143,6 +143,10 @@ def evaluate(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, An
         gold_intent = (labels.get("lead") or {}).get("intent", LEAD_NONE)
         lead_any.add({0} if pred_intent != LEAD_NONE else set(), {0} if gold_intent != LEAD_NONE else set())
         intent_hits += pred_intent == gold_intent
+        gold_product = (labels.get("lead") or {}).get("product") or ""
+        if pred_intent != LEAD_NONE and gold_intent != LEAD_NONE and gold_product:
+            product_total += 1
+            product_hits += same_product((analysis.get("lead") or {}).get("product") or "", gold_product)
         found_codes = {v.get("code") or v.get("rule") for v in (analysis.get("qa") or {}).get("violations", [])}
         qa.add({c for c in found_codes if c}, set(labels.get("qa_violations", [])), lambda code: code)
     calls = len(pairs) or 1
@@ -152,12 +156,22 @@ def evaluate(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, An
         "script_points": points.to_dict(),
         "competitors": {**competitors.to_dict(),
                         "dimension_accuracy": round(dimension_hits / dimension_total, 4) if dimension_total else None},
-        "lead": {"any": lead_any.to_dict(), "intent_accuracy": round(intent_hits / calls, 4)},
+        "lead": {"any": lead_any.to_dict(), "intent_accuracy": round(intent_hits / calls, 4),
+                 "product_agreement": round(product_hits / product_total, 4) if product_total else None,
+                 "product_calls": product_total},
         "qa": qa.to_dict(),
         "complaint_risk": risk_metrics(risk_scores, complained),
         "outcome": {"accuracy": round(outcome_hits / outcome_total, 4) if outcome_total else None,
                     "calls": outcome_total},
     }
+
+
+def same_product(predicted: str, gold: str) -> bool:
+    """Do two product names name the same thing, leniently: they share two characters in a row
+    (流量月包 / 流量包, 账单分期 / 分期 are one; 宽带 / 流量包 are not). Labels word products their own way,
+    so exact equality would score wording, not whether a lead list points telesales to the right product."""
+    predicted, gold = predicted.upper(), gold.upper()
+    return any(predicted[i:i + 2] in gold for i in range(len(predicted) - 1)) or (predicted != "" and predicted == gold)
 
 
 def risk_metrics(scores: list[float], complained: list[bool], top_share: float = 0.1) -> dict[str, Any]:
@@ -192,6 +206,9 @@ def summary_lines(metrics: dict[str, Any], *, per_code: bool = True) -> list[str
         (f"lead (any)     P {lead['any']['precision']:.3f}  R {lead['any']['recall']:.3f}  "
          f"F1 {lead['any']['f1']:.3f}  4-level accuracy {lead['intent_accuracy']:.3f}"),
     ]
+    if lead.get("product_agreement") is not None:
+        lines.append(f"lead product   agreement {lead['product_agreement']:.3f}  "
+                     f"(of {lead['product_calls']} calls where both find a lead; names sharing two characters)")
     if metrics.get("qa") is not None:
         lines.append(f"qa violations  micro-F1 {metrics['qa']['micro']['f1']:.3f}  "
                      f"macro-F1 {metrics['qa']['macro_f1']:.3f}  (codes in labels or findings)")

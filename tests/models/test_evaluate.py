@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from models.evaluate import evaluate
+from models.evaluate import evaluate, same_product
 
 LABELS = [
     {"reasons": ["bill_dispute", "plan_change"],
@@ -24,7 +24,7 @@ ANALYSES = [
     {"reasons": [{"code": "bill_dispute"}, {"code": "roaming"}],                    # 1 right, 1 wrong, 1 missed
      "script_points": [{"turn": 0, "point": "greeting"}, {"turn": 2, "point": "solution"}],
      "competitors": [{"turn": 1, "brand": "中国联通", "dimension": "network"}],     # hit, wrong dimension
-     "lead": {"intent": "medium"}},
+     "lead": {"intent": "medium", "product": "流量月包"}},                          # same product, other words
     {"reasons": [{"code": "network_quality"}],
      "script_points": [{"turn": 0, "point": "greeting"}, {"turn": 2, "point": "solution"}],
      "competitors": [{"turn": 3, "brand": "中国电信", "dimension": "price"}],       # false alarm
@@ -46,6 +46,15 @@ def test_metrics_by_hand():
     assert m["competitors"]["dimension_accuracy"] == 0.0
     assert m["lead"]["any"]["precision"] == 0.5 and m["lead"]["any"]["recall"] == 1.0
     assert m["lead"]["intent_accuracy"] == 0.0
+    assert m["lead"]["product_calls"] == 1 and m["lead"]["product_agreement"] == 1.0
+
+
+@pytest.mark.parametrize(("predicted", "gold", "same"), [
+    ("流量月包", "流量包", True), ("分期", "账单分期", True), ("5G套餐", "5g套餐", True),
+    ("宽带", "流量包", False), ("", "流量包", False), ("险", "意外险", False),
+])
+def test_lead_products_agree_when_they_share_two_characters(predicted, gold, same):
+    assert same_product(predicted, gold) is same
 
 
 @pytest.fixture()
