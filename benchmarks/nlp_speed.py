@@ -46,9 +46,9 @@ def main() -> None:
     conversations = [Conversation.from_dict(json.loads(p.read_text(encoding="utf-8")))
                      for p in sorted(args.corpus.glob("*.json"))]
     scorer = CueScorer(load_taxonomy()) if args.untrained else load_model(DEFAULT_MODEL)
-    warm = Conversation("warm-up", [Turn("agent", "您好，请问您是机主本人吗？"),
+    warm = Conversation("warm-up", [Turn("agent", "您好，请问您是机主本人吗？可以直接升级五G套餐。"),
                                     Turn("customer", "我叫王小明，后四位三七一二，联通那边便宜，我住在解放路十号。")])
-    _analyse(warm, scorer, {})          # load jieba's dictionary, spaCy, patterns; not the corpus texts
+    _analyse(warm, scorer, {})          # load jieba's dictionary and tagger, spaCy, patterns; not the corpus texts
     totals = dict.fromkeys(STAGES, 0.0)
     started = time.perf_counter()
     for _ in range(args.rounds):

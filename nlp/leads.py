@@ -18,7 +18,7 @@ import yaml
 from callscope.types import Lead
 from nlp.negation import SPEND_CUT_NEGATION, negated
 from nlp.taxonomy import compile_cue
-from nlp.text import CallText, sound_cues, sound_key, words
+from nlp.text import CallText, sound_cues, sound_key, tagged_words, words
 
 DEFAULT_PATTERNS = Path(__file__).resolve().parent / "patterns" / "leads.yaml"
 SIGNALS = ("accept", "consider", "interest", "refuse")
@@ -30,7 +30,7 @@ RECENT_TURNS = 6
 DOWNGRADE_TURNS = 4
 # a product name starts after the last of these in the matched run (您现在有意外险 -> 意外险,
 # 可以直接升级五G套餐 -> 五G套餐)
-_BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项]|这个|那个|什么|[了办订]个|没订|可以|不能|升级|直接|另外|最高|续保|考虑|推荐|介绍|了解|"
+_BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项笔台件只]|这个|那个|什么|[了办订]个|没订|可以|不能|升级|直接|另外|最高|续保|考虑|推荐|介绍|了解|"
                        r"[的有是款下这那您你我他她了在把给就还都和办买要用开查做跟说想]")
 
 
@@ -119,6 +119,9 @@ _YES = re.compile(r"^(嗯[，,。]?)?(对|是的|是|好的?|行|可以|没问�
 # what an order read back says when it names no product of the list (参加五十八元合约送手机活动)
 _ORDERED = re.compile(r"参加|开通|订购|办理|升级|调整为|变更为|活动|合约")
 _CONFIRM = re.compile(r"(跟您|给您|帮您)?确认(一下)?[^。]*?(对吗|是吗|可以吗|好吗|没问题吧|吗)[？?]?\s*$")
+_SENTENCE_KINDS = "dpcrufyo"   # jieba flag initials never inside a product's name: adverbs, prepositions...
+_CENTRE = re.compile(r"(?:^|您好[，,！!]?|[，,]|这里是|这边是|我是|欢迎致电)(?!我是|这里|这边|欢迎)([一-龥]{2,4}?(?:保险|银行))"
+                     r"(?=[，,的客公]|$)")
 _ORDER_NAME = re.compile(r"(?:参加|开通|订购|办理|升级)了?([^，,。？?！!：:；;]{2,14}?)(?:活动)?(?=[，,。？?！!：:；;]|$)")
 
 
@@ -151,6 +154,8 @@ def products_in(text: str, patterns: LeadPatterns, segmented: list[str] | None =
             if match.start(1) not in starts and match.end(1) not in starts | {len(text)}:
                 continue  # the keyword straddles two words: 定期 in 特定|期数
             phrase = _from_word_start(phrase, match.end() - len(phrase), match.start(1), starts, text)
+        if phrase and match.re.groups and len(phrase) > len(match.group(1)):
+            phrase = _modifiers_only(phrase, len(match.group(1)))
         after = text[match.end(): match.end() + 3]
         if after.startswith(patterns.not_before):
             continue
@@ -172,6 +177,28 @@ def _goods_in(text: str, patterns: LeadPatterns) -> list[str]:
         if len(name) >= 2 and not name.startswith(patterns.not_goods):
             found.append(name)
     return found
+
+
+def _modifiers_only(phrase: str, keyword: int) -> str:
+    """The phrase without the sentence around the name before its keyword (the last ``keyword``
+    characters): cut after any adverb, preposition, conjunction, pronoun or particle (先不看宽带 ->
+    看宽带, 而且融合套餐 -> 融合套餐), then drop leading verbs (看宽带 -> 宽带, 换成五G套餐 -> 五G套餐);
+    a verb inside a name stays (银龄守护老年意外险), and so does the word the keyword begins in (旅行险)."""
+    start, at, keep_from = len(phrase) - keyword, 0, 0
+    tagged = []
+    for word, flag in tagged_words(phrase):
+        if at + len(word) > start:
+            break
+        if flag[0] in _SENTENCE_KINDS or flag in ("e", "nt"):   # e: interjection (eng is English)
+            keep_from, tagged = at + len(word), []
+        else:
+            tagged.append((word, flag))
+        at += len(word)
+    for word, flag in tagged:
+        if flag != "v":
+            break
+        keep_from += len(word)
+    return phrase[keep_from:]
 
 
 def _word_starts(segmented: list[str]) -> set[int]:
@@ -271,10 +298,7 @@ def find_lead(call: CallText, *, patterns: str | Path | None = None) -> Lead:
     offers = offer_turns(call, pats, signals, cutting)
     if not offers:
         return Lead()
-    counts: Counter[str] = Counter()
-    for index, names in offers:
-        counts.update({name: 2 if call.turns[index].role == "agent" else 1 for name in names})
-    product = counts.most_common(1)[0][0]
+    product = _product_of(call, offers)
     first = offers[0][0]
     totals = Counter[str]()
     last: dict[str, tuple[int, int]] = {}
@@ -294,6 +318,26 @@ def find_lead(call: CallText, *, patterns: str | Path | None = None) -> Lead:
     score = sum(pats.weights[n] * min(totals[n], 2) for n in SIGNALS)
     intent = _intent(totals, score, last.get("consider", (-1, -1)) > last.get("refuse", (-1, -1)), asked)
     return Lead(intent, product, _probability(score), turns if intent != "none" else [])
+
+
+def _product_of(call: CallText, offers: list[tuple[int, list[str]]]) -> str:
+    """The product the lead is about: the name said most (an agent's naming counts twice), a
+    general name (套餐) counting for the specific one that holds it (五G流量套餐), and never the
+    centre's own name from its greeting (您好，恒宇保险): no customer buys the company."""
+    own = _centre_names(call)
+    counts: Counter[str] = Counter()
+    for index, names in offers:
+        counts.update({name: 2 if call.turns[index].role == "agent" else 1 for name in names if name not in own})
+    if not counts:
+        return ""
+    merged = Counter({name: sum(n for other, n in counts.items() if other in name) for name in counts})
+    return merged.most_common(1)[0][0]
+
+
+def _centre_names(call: CallText) -> set[str]:
+    """Names the agent's first turn opens with as the company (您好，立衡保险客服中心 / 我是恒宇保险的小宋)."""
+    first = next(iter(call.role_turns("agent")), None)
+    return set(_CENTRE.findall(first.text)) if first is not None else set()
 
 
 def _last_said(text: str, cues: tuple[re.Pattern[str], ...]) -> int:

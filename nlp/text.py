@@ -140,6 +140,18 @@ def words(text: str, lexicon_path: str | Path | None = None) -> list[str]:
     return segmenter(str(lexicon_path) if lexicon_path else None).lcut(text, HMM=True)
 
 
+@lru_cache(maxsize=4)
+def _tagger(lexicon_path: str | None = None):
+    import jieba.posseg
+
+    return jieba.posseg.POSTokenizer(segmenter(lexicon_path))
+
+
+def tagged_words(text: str, lexicon_path: str | Path | None = None) -> list[tuple[str, str]]:
+    """jieba words of a text with their part-of-speech flags (n, v, m...); lexicon terms are 'x'."""
+    return [(w.word, w.flag) for w in _tagger(str(lexicon_path) if lexicon_path else None).lcut(text)]
+
+
 def call_text(conversation: Conversation, lexicon_path: str | Path | None = None) -> CallText:
     """Normalise and segment every turn of a call."""
     lexicon = _lexicon(str(lexicon_path) if lexicon_path else None)

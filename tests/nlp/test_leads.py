@@ -81,6 +81,11 @@ def test_service_call_without_an_offer_is_no_lead():
     ("追尾换保险杠一般两三天", []),                          # 保险杠, 被保险人 are no insurance
     ("被保险人是我", []),
     ("我妈还想要双冬天的棉鞋，你们有没有类似的？", ["棉鞋"]),      # what is wanted comes after its 的
+    ("先不看宽带了", ["宽带"]),                                # adverbs and verbs before it are the sentence
+    ("转存三年期大额存单", ["三年期大额存单"]),                  # a term is part of the name
+    ("我们这款银龄守护老年意外险很适合老人", ["银龄守护老年意外险"]),   # a verb inside a brand name stays
+    ("境外旅行险多少钱", ["境外旅行险"]),                      # 旅行 is one word with the keyword's 行
+    ("可以存一笔定期", ["定期"]),
 ])
 def test_product_phrases(text, expected):
     assert products_in(text, load_lead_patterns()) == expected
@@ -480,3 +485,25 @@ def test_interest_cues(text, interested):
 ])
 def test_a_purchase_on_a_condition_is_considering_it(text, considering):
     assert bool(signal_counts(text, load_lead_patterns())["consider"]) is considering
+
+
+def test_the_centre_named_in_the_greeting_is_never_the_product():
+    call = make_call([
+        ("agent", "您好，我是恒宇保险的客户经理小邵，这边给您介绍一款养老年金，"),
+        ("customer", "养老年金每年交多少？"),
+        ("agent", "恒宇保险这款养老年金每年交一万二，交十年。"),
+        ("customer", "我跟我爱人商量一下再说吧。"),
+    ], direction="outbound", industry="insurance")
+    lead = find_lead(call)
+    assert lead.intent != "none" and lead.product == "养老年金"
+
+
+def test_a_general_name_counts_for_the_specific_product_that_holds_it():
+    call = make_call([
+        ("agent", "您好，这里是中国移动，给您推荐一个五G流量套餐，每月多三十G。"),
+        ("customer", "这个套餐多少钱？"),
+        ("agent", "套餐每月五十九元。"),
+        ("customer", "行，那就给我办了吧。"),
+    ], direction="outbound", industry="telecom")
+    lead = find_lead(call)
+    assert (lead.intent, lead.product) == ("high", "五G流量套餐")
