@@ -30,7 +30,7 @@ RECENT_TURNS = 6
 DOWNGRADE_TURNS = 4
 # a product name starts after the last of these in the matched run (您现在有意外险 -> 意外险,
 # 可以直接升级五G套餐 -> 五G套餐)
-_BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项笔台件只]|这个|那个|什么|[了办订]个|没订|可以|不能|升级|直接|另外|最高|续保|考虑|推荐|介绍|了解|"
+_BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项笔台件只]|这个|那个|什么|[了办订]个|没订|可以|不能|升级|直接|另外|最高|续保|考虑|推荐|介绍|了解|投保|"
                        r"[的有是款下这那您你我他她了在把给就还都和办买要用开查做跟说想]")
 
 
@@ -84,9 +84,21 @@ def signal_counts(text: str, patterns: LeadPatterns) -> dict[str, int]:
     counts = {}
     for name in SIGNALS:
         hits = [list(cue.finditer(text)) for cue in patterns.cues[name]]
-        kept = sum(1 for found in hits if any(name != "accept" or not _picks_other(text, m.start()) for m in found))
-        counts[name] = kept if any(hits) else sum(1 for key in patterns.sounds[name] if key in sounds)
+        kept = [[m for m in found if name != "accept" or not _picks_other(text, m.start())] for found in hits]
+        counts[name] = _separate(kept) if any(hits) else sum(1 for key in patterns.sounds[name] if key in sounds)
     return counts
+
+
+def _separate(hits: list[list[re.Match[str]]]) -> int:
+    """How many cues were said, one per cue that matched, but cues whose first matches overlap (再说吧
+    and 再说 on the same words) count once: one thing said is one signal."""
+    spans = sorted((found[0].start(), found[0].end()) for found in hits if found)
+    count, end = 0, -1
+    for start, stop in spans:
+        if start >= end:
+            count += 1
+        end = max(end, stop)
+    return count
 
 
 _OTHER_WAY = re.compile(r"还是[^，,。？?！!]{1,3}$")

@@ -507,3 +507,28 @@ def test_a_general_name_counts_for_the_specific_product_that_holds_it():
     ], direction="outbound", industry="telecom")
     lead = find_lead(call)
     assert (lead.intent, lead.product) == ("high", "五G流量套餐")
+
+
+@pytest.mark.parametrize(("text", "signal", "count"), [
+    ("那要得，给他买一份。", "accept", 1),                        # buying for someone, said as done
+    ("我想给她也买个这种意外险，多少钱啊？", "accept", 0),        # a wish and a question are no yes
+    ("你们有没得那种专门给娃儿的意外险嘛？一年好多钱？", "interest", 2),   # 有没得 / 好多钱: 有没有 / 多少钱
+    ("你把这几个价格发个短信给我吧。", "consider", 1),
+    ("违约金的事你帮我查清楚发个短信给我。", "consider", 0),          # an SMS about a fee is no interest in a product
+    ("先把这个赔了再说吧，别跟我提续保。", "consider", 1),           # 再说吧 and 再说 are one thing said
+    ("先把这个赔了再说吧，别跟我提续保。", "refuse", 1),
+])
+def test_signal_wordings(text, signal, count):
+    assert signal_counts(text, load_lead_patterns())[signal] == count
+
+
+def test_an_offer_made_as_we_have_then_an_sms_asked_for_is_a_lead():
+    call = make_call([
+        ("agent", "您好，中国联通，请问有什么可以帮您？"),
+        ("customer", "我想问问我这个月话费。"),
+        ("agent", "您本月话费八十六元。看到您家里三个人都在用我们的号，我们有家庭融合套餐，三张卡加千兆宽带一起，人均更低。"),
+        ("customer", "嗯，你把资费发个短信给我吧，我有空看看。"),
+        ("agent", "好的，已经发送，感谢来电，再见。"),
+    ], direction="inbound", industry="telecom")
+    lead = find_lead(call)
+    assert lead.intent != "none" and lead.product == "家庭融合套餐"
