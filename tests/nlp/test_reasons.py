@@ -212,6 +212,12 @@ def test_plainer_wordings_of_fraud_balance_surrender_and_repeat_calls():
     ("bank", "早还还罚钱，这是啥道理？这钱俺不认。", "fee_dispute"),
     ("bank", "你们上礼拜给我寄了张新卡，我还没开呢，你能帮我开了不？", "card_activation"),
     ("bank", "回来要是一次还不上，能分开还吗？", "installment"),
+    # and of a seventeenth and eighteenth (eval/extra/dev17, dev18)
+    ("ecommerce", "一单四百六，你们从我卡上扣了两次钱！", "bill_dispute"),
+    ("insurance", "太贵了，能不能把那个免赔额调高一点，少交点？", "policy_change"),
+    ("insurance", "你们这个健康会员每个月自动扣十九块九，我不要了。", "vas_unsubscribe"),
+    ("ecommerce", "大米袋子破了，还有小虫子。这能退吗？", "return_refund"),
+    ("insurance", "短信说续期保费三千六，去年才三千二，怎么今年变三千六了？", "bill_inquiry"),
     ("insurance", "我念个短信：您的理赔案件已结案，赔付金额零元。啥意思？", "claim_status"),
     ("insurance", "我换了车牌，保单上那个车牌还是老的。", "policy_change"),
     ("telecom", "这边这个号就别留着了，咋弄掉？", "cancel_or_port_out"),
