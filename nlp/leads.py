@@ -49,6 +49,7 @@ class LeadPatterns:
     not_goods: tuple[str, ...] = ()
     downgrade: tuple[re.Pattern[str], ...] = ()
     cancelling: tuple[re.Pattern[str], ...] = ()   # words of an agent's read back that ends something
+    busy: tuple[re.Pattern[str], ...] = ()   # 正开会呢, 在开车: a "later" said with these puts off the call, not the offer
 
 
 @lru_cache(maxsize=4)
@@ -71,10 +72,11 @@ def load_lead_patterns(path: str | None = None) -> LeadPatterns:
         not_goods = tuple(raw["products"].get("not_goods", []))
         downgrade = tuple(compile_cue(c) for c in raw.get("downgrade", []))
         cancelling = tuple(compile_cue(c) for c in raw.get("cancelling", []))
+        busy = tuple(compile_cue(c) for c in raw.get("busy", []))
     except (OSError, KeyError, TypeError, ValueError, re.error, yaml.YAMLError) as exc:
         raise ValueError(f"{source}: bad lead pattern file ({type(exc).__name__}: {exc})") from None
     return LeadPatterns(cues, sounds, weights, product, not_products, not_before, pitch, goods, not_goods,
-                        downgrade, cancelling)
+                        downgrade, cancelling, busy)
 
 
 def signal_counts(text: str, patterns: LeadPatterns) -> dict[str, int]:
@@ -86,6 +88,8 @@ def signal_counts(text: str, patterns: LeadPatterns) -> dict[str, int]:
         hits = [list(cue.finditer(text)) for cue in patterns.cues[name]]
         kept = [[m for m in found if name != "accept" or not _picks_other(text, m.start())] for found in hits]
         counts[name] = _separate(kept) if any(hits) else sum(1 for key in patterns.sounds[name] if key in sounds)
+    if counts["consider"] and not (counts["interest"] or counts["accept"]) and any(b.search(text) for b in patterns.busy):
+        counts["consider"] = 0   # 我正开会呢，回头再说吧: no engagement with the offer at all
     return counts
 
 

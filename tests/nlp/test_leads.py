@@ -532,3 +532,16 @@ def test_an_offer_made_as_we_have_then_an_sms_asked_for_is_a_lead():
     ], direction="inbound", industry="telecom")
     lead = find_lead(call)
     assert lead.intent != "none" and lead.product == "家庭融合套餐"
+
+
+@pytest.mark.parametrize(("answer", "intent"), [
+    ("我正开会呢，没空听，回头再说吧。", "none"),          # puts off the call, not the offer
+    ("烘干机啊，回头再说吧，我先问问我老婆。", "medium"),     # puts off the offer itself
+])
+def test_a_busy_customer_saying_later_is_no_lead(answer, intent):
+    call = make_call([
+        ("agent", "您好，我这边是栗仓商城的。您上周买了洗衣机，我们现在有配套的烘干机，年末套购直降五百。"),
+        ("customer", answer),
+        ("agent", "好的，打扰您了，再见。"),
+    ], direction="outbound", industry="ecommerce")
+    assert find_lead(call).intent == intent
