@@ -18,7 +18,7 @@ import yaml
 from callscope.types import Lead
 from nlp.negation import SPEND_CUT_NEGATION, negated
 from nlp.taxonomy import compile_cue
-from nlp.text import CallText, sound_cues, sound_key, tagged_words, words
+from nlp.text import CallText, TurnText, sound_cues, sound_key, tagged_words, words
 
 DEFAULT_PATTERNS = Path(__file__).resolve().parent / "patterns" / "leads.yaml"
 SIGNALS = ("accept", "consider", "interest", "refuse")
@@ -128,9 +128,28 @@ def customer_signals(call: CallText, patterns: LeadPatterns) -> dict[int, dict[s
         elif (outbound and _reads_back_order(agent.text, patterns) and _YES.match(answer.text)
                 and not said["refuse"]):
             said["accept"] = max(said["accept"], 1)
+        elif outbound and not said["interest"] and _asks_about_offer(agent, answer, patterns):
+            said["interest"] = 1   # 你们这个会员开了能退吗？ : a question about what was just offered
     return signals
 
 
+def _asks_about_offer(agent: TurnText, answer: TurnText, patterns: LeadPatterns) -> bool:
+    """In a sales call, is the answer a question of its own about the offer just made: a question
+    (not an echo like 保险？ nor a challenge like 凭什么……？) that takes up a word of the offer?"""
+    if not products_in(agent.text, patterns, agent.words):
+        return False
+    offered = {w for w in agent.words if len(w) >= 2 and w not in _COMMON_WORDS}
+    for question in _QUESTION.findall(answer.text):
+        if len(question) >= 6 and not _CHALLENGE.search(question) and any(w in question for w in offered):
+            return True
+    return False
+
+
+_QUESTION = re.compile(r"[^，,。？?！!]*(?:[？?]|[吗呢](?=[，,。！!]|$))")   # one clause that asks
+_CHALLENGE = re.compile(r"什么|怎么了|凭什么|谁|哪|干嘛|为啥|为什么")
+# words an answer shares with any agent turn: no sign that it takes up the offer
+_COMMON_WORDS = frozenset("我们 你们 您们 咱们 这个 那个 什么 可以 就是 现在 一下 知道 电话 时间 不是 没有 还是 已经 "
+                          "谢谢 不用 需要 问题 这样 那样 怎么 为什么 是不是 有没有 多少 的话 一个 自己 其他 您好".split())
 _YES = re.compile(r"^(嗯[，,。]?)?(对|是的|是|好的?|行|可以|没问题|确认|嗯嗯)")
 # what an order read back says when it names no product of the list (参加五十八元合约送手机活动)
 _ORDERED = re.compile(r"参加|开通|订购|办理|升级|调整为|变更为|活动|合约")

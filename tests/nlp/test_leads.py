@@ -545,3 +545,19 @@ def test_a_busy_customer_saying_later_is_no_lead(answer, intent):
         ("agent", "好的，打扰您了，再见。"),
     ], direction="outbound", industry="ecommerce")
     assert find_lead(call).intent == intent
+
+
+@pytest.mark.parametrize(("question", "intent"), [
+    ("你们这个会员开了能退吗？", "low"),      # asked about the offer, then said no: a low lead
+    ("会员？", "none"),                       # an echo asks nothing
+    ("凭什么要开会员？", "none"),             # a challenge is no interest
+])
+def test_a_question_about_an_outbound_offer_then_a_no_is_a_low_lead(question, intent):
+    call = make_call([
+        ("agent", "您好，橙町好物，给您介绍一下我们的会员年卡，一年九十九元，全年免运费。"),
+        ("customer", question),
+        ("agent", "开通七天内没用过权益可以全额退。"),
+        ("customer", "那也不用了，两个会员没必要。"),
+        ("agent", "好的，打扰您了，再见。"),
+    ], direction="outbound", industry="ecommerce")
+    assert find_lead(call).intent == intent
