@@ -148,8 +148,10 @@ def _asks_about_offer(agent: TurnText, answer: TurnText, patterns: LeadPatterns)
 _QUESTION = re.compile(r"[^，,。？?！!]*(?:[？?]|[吗呢](?=[，,。！!]|$))")   # one clause that asks
 _CHALLENGE = re.compile(r"什么|怎么了|凭什么|谁|哪|干嘛|为啥|为什么")
 # words an answer shares with any agent turn: no sign that it takes up the offer
-_COMMON_WORDS = frozenset("我们 你们 您们 咱们 这个 那个 什么 可以 就是 现在 一下 知道 电话 时间 不是 没有 还是 已经 "
-                          "谢谢 不用 需要 问题 这样 那样 怎么 为什么 是不是 有没有 多少 的话 一个 自己 其他 您好".split())
+_COMMON_WORDS = frozenset({
+    "我们", "你们", "您们", "咱们", "这个", "那个", "什么", "可以", "就是", "现在", "一下", "知道", "电话", "时间", "不是", "没有", "还是",
+    "已经", "谢谢", "不用", "需要", "问题", "这样", "那样", "怎么", "为什么", "是不是", "有没有", "多少", "的话", "一个", "自己", "其他", "您好"
+})
 _YES = re.compile(r"^(嗯[，,。]?)?(对|是的|是|好的?|行|可以|没问题|确认|嗯嗯)")
 # what an order read back says when it names no product of the list (参加五十八元合约送手机活动)
 _ORDERED = re.compile(r"参加|开通|订购|办理|升级|调整为|变更为|活动|合约")
