@@ -86,6 +86,7 @@ def test_service_call_without_an_offer_is_no_lead():
     ("我们这款银龄守护老年意外险很适合老人", ["银龄守护老年意外险"]),   # a verb inside a brand name stays
     ("境外旅行险多少钱", ["境外旅行险"]),                      # 旅行 is one word with the keyword's 行
     ("可以存一笔定期", ["定期"]),
+    ("我们的生鲜周卡一周十九块九", ["生鲜周卡"]),               # a week's or a year's pass is a product
 ])
 def test_product_phrases(text, expected):
     assert products_in(text, load_lead_patterns()) == expected
@@ -561,3 +562,14 @@ def test_a_question_about_an_outbound_offer_then_a_no_is_a_low_lead(question, in
         ("agent", "好的，打扰您了，再见。"),
     ], direction="outbound", industry="ecommerce")
     assert find_lead(call).intent == intent
+
+
+def test_an_agent_advising_a_pack_then_a_later_is_a_lead():
+    call = make_call([
+        ("agent", "您好，中国广电，请问有什么可以帮您？"),
+        ("customer", "我下周去香港，手机到那边能用吗？"),
+        ("agent", "您的号码国际漫游已开通，到香港直接能用。流量建议订港澳日包，二十八元一天，不限量。"),
+        ("customer", "二十八一天……那到时候看情况吧，落地了再说。"),
+        ("agent", "好的，感谢您的来电，再见。"),
+    ], direction="inbound", industry="telecom")
+    assert find_lead(call).intent != "none"
