@@ -49,6 +49,8 @@ class LeadPatterns:
     not_goods: tuple[str, ...] = ()
     downgrade: tuple[re.Pattern[str], ...] = ()
     cancelling: tuple[re.Pattern[str], ...] = ()   # words of an agent's read back that ends something
+    owned: re.Pattern[str] | None = None     # goods already bought: group 1 names them
+    variant: tuple[re.Pattern[str], ...] = ()   # asks for another version of what was bought (有没有大一点的)
     busy: tuple[re.Pattern[str], ...] = ()   # 正开会呢, 在开车: a "later" said with these puts off the call, not the offer
 
 
@@ -73,10 +75,12 @@ def load_lead_patterns(path: str | None = None) -> LeadPatterns:
         downgrade = tuple(compile_cue(c) for c in raw.get("downgrade", []))
         cancelling = tuple(compile_cue(c) for c in raw.get("cancelling", []))
         busy = tuple(compile_cue(c) for c in raw.get("busy", []))
+        owned = compile_cue(raw["products"]["owned"]) if raw["products"].get("owned") else None
+        variant = tuple(compile_cue(c) for c in raw["products"].get("variant", []))
     except (OSError, KeyError, TypeError, ValueError, re.error, yaml.YAMLError) as exc:
         raise ValueError(f"{source}: bad lead pattern file ({type(exc).__name__}: {exc})") from None
     return LeadPatterns(cues, sounds, weights, product, not_products, not_before, pitch, goods, not_goods,
-                        downgrade, cancelling, busy)
+                        downgrade, cancelling, owned, variant, busy)
 
 
 def signal_counts(text: str, patterns: LeadPatterns) -> dict[str, int]:
@@ -294,7 +298,7 @@ def offer_turns(call: CallText, patterns: LeadPatterns, signals: dict[int, dict[
             if names and said["consider"] and not said["accept"]:   # 附属卡……回头再说吧: named and put off
                 offers.append((turn.index, names))
             continue
-        names = names or _recently_named(call, turn.index, patterns)
+        names = names or _recently_named(call, turn.index, patterns) or _variant_of_owned(call, turn.index, patterns)
         if names:
             offers.append((turn.index, names))
         else:
@@ -315,6 +319,21 @@ def cutting_spend(call: CallText, patterns: LeadPatterns) -> set[int]:
 def _unnegated(cue: re.Pattern[str], text: str) -> bool:
     """Does the cue occur without a negation just before it (不能降档没事 asks for no downgrade)?"""
     return any(not negated(text, m.start(), SPEND_CUT_NEGATION) for m in cue.finditer(text))
+
+
+def _variant_of_owned(call: CallText, index: int, patterns: LeadPatterns) -> list[str]:
+    """What a customer asking for another version (有没有大一点的？) bought, as they said it in the
+    ``RECENT_TURNS`` before (收到一个电饭煲): the larger one is a sale, the one they have is not."""
+    said = call.turns[index].text
+    if patterns.owned is None or not any(cue.search(said) for cue in patterns.variant):
+        return []
+    for earlier in reversed(call.turns[max(0, index - RECENT_TURNS): index]):
+        if earlier.role == "customer":
+            names = [_BOUNDARY.split(m.group(1))[0] for m in patterns.owned.finditer(earlier.text)]
+            names = [n for n in names if len(n) >= 2 and not n.startswith(patterns.not_goods)]
+            if names:
+                return names
+    return []
 
 
 def _recently_named(call: CallText, index: int, patterns: LeadPatterns) -> list[str]:

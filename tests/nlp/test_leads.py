@@ -573,3 +573,16 @@ def test_an_agent_advising_a_pack_then_a_later_is_a_lead():
         ("agent", "好的，感谢您的来电，再见。"),
     ], direction="inbound", industry="telecom")
     assert find_lead(call).intent != "none"
+
+
+@pytest.mark.parametrize(("turns", "intent"), [
+    ([("customer", "我前天收到一个电饭煲，三升的，买小了，想退掉。"), ("agent", "没用过的话可以退。"),
+      ("customer", "那你们有没有大一点的？"), ("agent", "有的，同款有五升的，二百八十九元。"),
+      ("customer", "那就换成五升的吧。")], "high"),                     # a bigger one of what was bought
+    ([("customer", "我上个月买了个吹风机，现在不出热风了，修一下多少钱？"), ("agent", "保修期内免费维修。"),
+      ("customer", "好的，那就修吧。")], "none"),                        # a repair of it is no purchase
+])
+def test_asking_for_another_version_of_what_was_bought_is_a_lead(turns, intent):
+    call = make_call([("agent", "您好，橙町好物，请问有什么可以帮您？"), *turns], direction="inbound", industry="ecommerce")
+    lead = find_lead(call)
+    assert lead.intent == intent and (intent == "none" or lead.product == "电饭煲")
