@@ -100,6 +100,7 @@ def test_mention_brand_and_dimension(industry, text, brand, dimension):
     ("insurance", "我儿子在太平洋那边，美国，要我过去帮他带孩子"),
     ("insurance", "本来要坐邮轮横穿太平洋去夏威夷的"),
     ("insurance", "车上五个座位每人保十万，一年一百八十元"),          # cover per person, not 人保
+    ("ecommerce", "我的橙屿PLUS会员自动续费了，扣了九十九，我不想续了"),   # a shop's own PLUS membership, not 京东's
 ])
 def test_look_alikes_are_not_competitors(industry, text):
     assert _found(_call(industry, ("customer", text))) == []
