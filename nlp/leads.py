@@ -384,8 +384,8 @@ def _product_of(call: CallText, offers: list[tuple[int, list[str]]]) -> str:
     counts: Counter[str] = Counter()
     for index, names in offers:
         counts.update({name: 2 if call.turns[index].role == "agent" else 1 for name in names if name not in own})
-    if not counts:
-        return ""
+    if not counts:   # only the company was named (我们恒宇保险……): better that than no product on a lead
+        counts.update(name for _, names in offers for name in names)
     merged = Counter({name: sum(n for other, n in counts.items() if other in name) for name in counts})
     return merged.most_common(1)[0][0]
 

@@ -586,3 +586,14 @@ def test_asking_for_another_version_of_what_was_bought_is_a_lead(turns, intent):
     call = make_call([("agent", "您好，橙町好物，请问有什么可以帮您？"), *turns], direction="inbound", industry="ecommerce")
     lead = find_lead(call)
     assert lead.intent == intent and (intent == "none" or lead.product == "电饭煲")
+
+
+def test_a_lead_on_a_call_that_names_only_the_company_still_has_a_product():
+    call = make_call([
+        ("agent", "您好，我是恒宇保险的小宋，耽误您一分钟，想给您介绍一下恒宇保险。"),
+        ("customer", "一年要多少钱？"),
+        ("agent", "看您选哪档，最低一年三百多。"),
+        ("customer", "那你发个资料给我看看吧。"),
+    ], direction="outbound", industry="insurance")
+    lead = find_lead(call)
+    assert lead.intent != "none" and lead.product != ""
