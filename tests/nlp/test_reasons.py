@@ -218,6 +218,7 @@ def test_plainer_wordings_of_fraud_balance_surrender_and_repeat_calls():
     ("insurance", "你们这个健康会员每个月自动扣十九块九，我不要了。", "vas_unsubscribe"),
     ("ecommerce", "大米袋子破了，还有小虫子。这能退吗？", "return_refund"),
     ("insurance", "短信说续期保费三千六，去年才三千二，怎么今年变三千六了？", "bill_inquiry"),
+    ("ecommerce", "我买的手机到底什么时候到？我下午请了假在家等。", "order_delivery"),
     ("insurance", "我念个短信：您的理赔案件已结案，赔付金额零元。啥意思？", "claim_status"),
     ("insurance", "我换了车牌，保单上那个车牌还是老的。", "policy_change"),
     ("telecom", "这边这个号就别留着了，咋弄掉？", "cancel_or_port_out"),
