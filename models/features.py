@@ -47,9 +47,10 @@ def point_matrix(calls: list[CallText], taxonomy: Taxonomy, vectorizer: TfidfVec
     after = [_neighbour(call, t.index, +1) for call in calls for t in call.role_turns("agent")]
     dense = [point_features(call, taxonomy) for call in calls]
     dense_rows = np.vstack(dense) if dense else np.zeros((0, point_feature_width(taxonomy)))
-    return sparse.hstack([vectorizer.transform(texts), PREVIOUS_TURN_WEIGHT * vectorizer.transform(before),
-                          NEXT_TURN_WEIGHT * vectorizer.transform(after), words.transform(agent_words(calls)),
-                          sparse.csr_matrix(dense_rows)]).tocsr()
+    n = len(texts)
+    grams = vectorizer.transform(texts + before + after).tocsr()  # one call: rows are independent
+    return sparse.hstack([grams[:n], PREVIOUS_TURN_WEIGHT * grams[n:2 * n], NEXT_TURN_WEIGHT * grams[2 * n:],
+                          words.transform(agent_words(calls)), sparse.csr_matrix(dense_rows)]).tocsr()
 
 
 def _neighbour(call: CallText, index: int, step: int) -> str:

@@ -184,11 +184,18 @@ def _syllables(text: str) -> tuple[str, ...]:
 def _corrected(run: str, words: tuple[str, ...]) -> str:
     """``_correct_run`` remembered, and skipped for runs where no two neighbouring characters can
     sound like two neighbouring syllables of any lexicon word (most runs: a quick set lookup)."""
-    pairs = _sound_pairs(words)
-    if not any(a + "|" + b in pairs for i in range(len(run) - 1)
-               for a in _loose_readings(run[i]) for b in _loose_readings(run[i + 1])):
+    starts = _start_positions(run, _sound_pairs(words))
+    if not starts:
         return run
-    return _correct_run(run, _pinyin_table(words))
+    return _correct_run(run, _pinyin_table(words), starts)
+
+
+def _start_positions(run: str, pairs: frozenset[str]) -> frozenset[int]:
+    """Where in ``run`` a lexicon word may begin: its first two characters can sound like two
+    neighbouring syllables of some word (most positions of most runs cannot)."""
+    return frozenset(i for i in range(len(run) - 1)
+                     if any(a + "|" + b in pairs for a in _loose_readings(run[i])
+                            for b in _loose_readings(run[i + 1])))
 
 
 def _corrected_with_digits(run: str, words: tuple[str, ...]) -> str:
@@ -225,14 +232,20 @@ def _loose_readings(char: str) -> frozenset[str]:
     return frozenset(loose_syllable(r) for r in readings)
 
 
-def _correct_run(run: str, table: dict[int, dict[tuple[str, ...], str]]) -> str:
-    """Left-to-right, longest-first replacement inside one run of Chinese characters."""
+def _correct_run(run: str, table: dict[int, dict[tuple[str, ...], str]],
+                 starts: frozenset[int] | None = None) -> str:
+    """Left-to-right, longest-first replacement inside one run of Chinese characters; only positions
+    in ``starts`` (default: all) are tried."""
     syllables = _syllables(run)
     if len(syllables) != len(run):  # pypinyin merged something; leave the run alone
         return run
     out, i = [], 0
     lengths = sorted(table, reverse=True)
     while i < len(run):
+        if starts is not None and i not in starts:
+            out.append(run[i])
+            i += 1
+            continue
         for n in lengths:
             if i + n > len(run):
                 continue
