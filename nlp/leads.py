@@ -28,6 +28,8 @@ RECENT_TURNS = 6
 # a customer asking for a cheaper plan (换成便宜一点的, 太浪费了) is cutting spend: what the agent offers in
 # the next few turns answers that request and is no sale
 DOWNGRADE_TURNS = 4
+# a product named at most this many characters after a customer's request verb (我要办|个|账单分期) is asked for
+REQUEST_GAP = 4
 # a product name starts after the last of these in the matched run (您现在有意外险 -> 意外险,
 # 可以直接升级五G套餐 -> 五G套餐)
 _BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项笔台件只]|这个|那个|什么|[了办订]个|没订|可以|不能|升级|直接|另外|最高|续保|考虑|推荐|介绍|了解|投保|"
@@ -163,7 +165,14 @@ _CONFIRM = re.compile(r"(跟您|给您|帮您)?确认(一下)?[^。]*?(对吗|�
 _SENTENCE_KINDS = "dpcrufyo"   # jieba flag initials never inside a product's name: adverbs, prepositions...
 _CENTRE = re.compile(r"(?:^|您好[，,！!]?|[，,]|这里是|这边是|我是|欢迎致电)(?!我是|这里|这边|欢迎)([一-龥]{2,4}?(?:保险|银行))"
                      r"(?=[，,的客公]|$)")
+_REQUEST = re.compile(r"(?:我|我们)?(?:要|想|得)(?:办|开通|开|订|申请|买|加|升级到?)(?:一?个|一下|一份|一张)?|(?:给|帮)我(?:办|开通|开|订|申请|加)(?:一?个|一下|一份|一张)?")
 _ORDER_NAME = re.compile(r"(?:参加|开通|订购|办理|升级)了?([^，,。？?！!：:；;]{2,14}?)(?:活动)?(?=[，,。？?！!：:；;]|$)")
+
+
+def _requests(text: str, names: list[str]) -> bool:
+    """Does the customer ask for a product by name (我要办账单分期, 帮我开通个流量包)?"""
+    return any(name in text[m.end(): m.end() + REQUEST_GAP + len(name)]
+               for m in _REQUEST.finditer(text) for name in names)
 
 
 def _reads_back_cancellation(text: str, patterns: LeadPatterns) -> bool:
@@ -295,7 +304,9 @@ def offer_turns(call: CallText, patterns: LeadPatterns, signals: dict[int, dict[
             continue
         if not signals[turn.index]["interest"]:
             said = signals[turn.index]
-            if names and said["consider"] and not said["accept"]:   # 附属卡……回头再说吧: named and put off
+            put_off = said["consider"] and not said["accept"]          # 附属卡……回头再说吧: named and put off
+            requested = not said["refuse"] and _requests(turn.text, names)   # 我要办账单分期: asked for by name
+            if names and (put_off or requested):
                 offers.append((turn.index, names))
             continue
         names = names or _recently_named(call, turn.index, patterns) or _variant_of_owned(call, turn.index, patterns)

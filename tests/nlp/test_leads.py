@@ -218,6 +218,34 @@ def test_extra_card_for_a_family_member_asked_in_an_activation_call_is_a_lead():
     assert lead.intent == "medium" and lead.product == "附属卡"
 
 
+def test_asking_for_a_product_by_name_in_the_opening_is_a_lead():
+    """我要办账单分期 asks for it: no agent offer or price question is needed for a lead."""
+    call = make_call([
+        ("agent", "您好，信用卡中心。"),
+        ("customer", "我要办账单分期，这期一万二，分十二期。"),
+        ("agent", "好的，先核对一下身份，请报一下身份证后四位。"),
+        ("customer", "三七一二。"),
+        ("agent", "已经为您办好了，每期手续费七十二元。"),
+        ("customer", "好的，谢谢。"),
+    ], direction="inbound", industry="bank")
+    lead = find_lead(call)
+    assert lead.intent != "none" and lead.product == "账单分期"
+
+
+def test_naming_a_product_to_cancel_it_is_no_lead():
+    call = make_call([
+        ("agent", "您好，很高兴为您服务。"),
+        ("customer", "我要取消那个视频会员，确认，马上给我退订。"),
+        ("agent", "好的，已经为您退订。"),
+    ], direction="inbound", industry="telecom")
+    assert find_lead(call).intent == "none"
+
+
+@pytest.mark.parametrize("ask", ["这个月有点紧，能不能分几个月还？", "一次还不上，可以分开还吗？"])
+def test_asking_to_pay_a_bill_over_months_is_asking_for_an_installment(ask):
+    assert signal_counts(ask, load_lead_patterns())["interest"] >= 1
+
+
 def test_asking_to_split_a_purchase_is_a_lead_named_by_the_agents_offer():
     call = make_call([
         ("agent", "您好，信用卡中心，请问有什么需要？"),
