@@ -225,6 +225,10 @@ def test_plainer_wordings_of_fraud_balance_surrender_and_repeat_calls():
     ("telecom", "我下个月要去趟澳门，这个号到那边能直接用吗？", "roaming"),
     ("ecommerce", "下单五天了，上面还显示已揽收，一直没动，周六之前能送到吗？", "order_delivery"),
     ("ecommerce", "快递收到了，我是想换个颜色。", "return_refund"),
+    # and of a twentieth (eval/extra/dev20)
+    ("bank", "短信说我的卡在网上商户消费了三千二，可我卡就在钱包里啊！", "lost_or_fraud"),
+    ("ecommerce", "手机收到好几条验证码短信，我也没登录啊，又说订单寄到一个我不认识的地址。", "lost_or_fraud"),
+    ("telecom", "宽带套餐一百九十九一个月太贵了，能不能降一档？", "plan_change"),
     # and of a tenth (eval/extra/dev10)
     ("bank", "短信说我卡在深圳消费了四千八，我人在成都啊，卡就在我钱包里！", "lost_or_fraud"),
     ("bank", "这个月多了一个什么违约金，还有利息，凭什么让我付？", "fee_dispute"),
