@@ -231,7 +231,8 @@ def train(
     transcripts: Annotated[Path | None, typer.Option(help="Our own transcripts of the corpus recordings "
                                                           "(from `callscope transcribe`): also learn from them and report CV figures on them.")] = None,
     extra: Annotated[list[Path] | None, typer.Option(help="More labelled calls (repeatable), for the script-point "
-                                                     "head and the reasons' turn attribution; never scored in CV.")] = None,
+                                                     "head, the reasons' turn attribution and the per-reason text "
+                                                     "heads; never scored in CV.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the cross-validated metrics as JSON.")] = False,
 ) -> None:
     """Learn reason and script-point heads from labelled calls; save a versioned model folder."""

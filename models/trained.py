@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 
 from models.features import agent_words, point_matrix, reason_pair_features, text_vectorizer, word_vectorizer
+from models.reason_text import ReasonTextHead, fit_reason_text
 from models.sequence import smooth, transition_log_probs
 from nlp.scoring import reason_evidence
 from nlp.script_points import says_something
@@ -44,6 +45,7 @@ class TrainedScorer:
     point_transitions: np.ndarray             # log P(next point | previous), in point_model.classes_ order
     shared_reason_model: LogisticRegression
     reason_centroids: dict[str, np.ndarray]   # code -> n-gram centroid of its customer turns, for attribution
+    reason_text: ReasonTextHead | None = None  # per-code heads over the customer's words (``models.reason_text``)
     version: str = ""
     reason_threshold: float = REASON_THRESHOLD
 
@@ -82,12 +84,16 @@ class TrainedScorer:
 
         The probability comes from one head shared by all reasons over what the taxonomy's cues
         found (how much, where, by whom), so it serves rare reasons and codes a customer adds
-        later alike; per-code heads over the n-grams measured no better in cross-validation.
+        later alike, averaged with a per-code head over the customer's own words where one was
+        learnt (``models.reason_text``: on 60 corpus calls such heads measured no better, with the
+        other writers' calls as well they hear what no cue lists).
         """
         codes = list(self.taxonomy.reasons)
         cue_evidence = reason_evidence(call, self.taxonomy)
         features = reason_pair_features(call, self.taxonomy, cue_evidence)
         probs = self.shared_reason_model.predict_proba(features)[:, 1]
+        if self.reason_text is not None:
+            probs = self.reason_text.blend(call, codes, probs)
         if not call.turns:
             return cue_evidence, probs
         turns = normalize(self.vectorizer.transform([t.text for t in call.turns]))
@@ -125,6 +131,7 @@ def fit_scorer(calls: list[CallText], labels: list[dict], taxonomy: Taxonomy, *,
         point_transitions=transition_log_probs(_point_sequences(calls, labels), list(point_model.classes_)),
         shared_reason_model=_fit_reason_head(calls, labels, taxonomy, weights, evidence, reason_head),
         reason_centroids=_centroids(calls, labels, taxonomy, vectorizer, evidence),
+        reason_text=fit_reason_text(calls, labels, taxonomy, weights),
         version=version,
     )
 

@@ -171,7 +171,7 @@ def test_reasons_nobody_named_share_the_last_rank():
     assert len(insurance) >= 2 and len({tuple(features[k]) for k in insurance}) == 1
 
 
-def test_extra_calls_teach_script_points_but_not_the_reason_head(tmp_path):
+def test_extra_calls_teach_script_points_and_text_heads_but_not_the_shared_reason_head(tmp_path):
     names = sorted(p.stem for p in CALLS.glob("*.json"))
     corpus, extra = _copy(names[::6], tmp_path / "c"), _copy(names[1::6], tmp_path / "x")   # 10 + 10 calls
     plain = CliRunner().invoke(app, ["train", "--corpus", str(corpus), "--out", str(tmp_path / "m0"), "--cv", "0"])
@@ -185,6 +185,8 @@ def test_extra_calls_teach_script_points_but_not_the_reason_head(tmp_path):
     assert (with_extra.shared_reason_model.coef_ == without.shared_reason_model.coef_).all()
     assert len(with_extra.vectorizer.vocabulary_) > len(without.vectorizer.vocabulary_)
     assert with_extra.point_model.coef_.shape[1] > without.point_model.coef_.shape[1]
+    # the per-reason heads over the customer's words do learn from them (other writers' words are the point)
+    assert len(with_extra.reason_text.vectorizer.vocabulary_) > len(without.reason_text.vectorizer.vocabulary_)
 
 
 def test_a_bad_extra_folder_is_named(tmp_path):
