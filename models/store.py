@@ -19,7 +19,8 @@ import sklearn
 from models.trained import TrainedScorer
 from nlp.taxonomy import load_taxonomy
 
-FORMAT = 3  # 2: word n-grams and step transitions in the point head; 3: per-reason heads over the customer's words
+FORMAT = 4  # 2: word n-grams and step transitions in the point head; 3: per-reason heads over the customer's
+# words; 4: a lead head over them
 # the model `analyze` uses unless told otherwise: trained on the shared labelled corpus (`make model`)
 DEFAULT_MODEL = Path(__file__).resolve().parent / "default"
 
@@ -40,7 +41,7 @@ def save_model(scorer: TrainedScorer, folder: str | Path, *, info: dict[str, Any
     shutil.copyfile(scorer.taxonomy.source, folder / "taxonomy.yaml")
     scorer.__dict__.pop("_centroid_cache", None)  # derived at run time; not part of the model
     joblib.dump(scorer, folder / "scorer.joblib", compress=3)
-    manifest = {"format": FORMAT, "version": scorer.version, "kind": "tfidf-char-and-word-ngrams+logistic-regression+step-transitions+reason-text-heads",
+    manifest = {"format": FORMAT, "version": scorer.version, "kind": "tfidf-char-and-word-ngrams+logistic-regression+step-transitions+reason-and-lead-text-heads",
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "scikit_learn": sklearn.__version__, **info}
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 
 from models.features import agent_words, point_matrix, reason_pair_features, text_vectorizer, word_vectorizer
+from models.lead_text import LeadTextHead, fit_lead_text
 from models.reason_text import ReasonTextHead, fit_reason_text
 from models.sequence import smooth, transition_log_probs
 from nlp.scoring import reason_evidence
@@ -46,6 +47,7 @@ class TrainedScorer:
     shared_reason_model: LogisticRegression
     reason_centroids: dict[str, np.ndarray]   # code -> n-gram centroid of its customer turns, for attribution
     reason_text: ReasonTextHead | None = None  # per-code heads over the customer's words (``models.reason_text``)
+    lead_text: LeadTextHead | None = None      # is there a lead at all, from the customer's words (``models.lead_text``)
     version: str = ""
     reason_threshold: float = REASON_THRESHOLD
 
@@ -78,6 +80,10 @@ class TrainedScorer:
         for column, label in enumerate(self.point_model.classes_):
             out[:, names.index(label)] = probs[:, column]
         return out
+
+    def lead_probability(self, call: CallText) -> float | None:
+        """P(the call holds a lead) from the customer's words; None for a model without the head."""
+        return self.lead_text.probability(call) if self.lead_text is not None else None
 
     def reason_scores(self, call: CallText) -> tuple[np.ndarray, np.ndarray]:
         """Turn evidence (cues + similarity to each reason's turns) and per-call probabilities.
@@ -132,6 +138,7 @@ def fit_scorer(calls: list[CallText], labels: list[dict], taxonomy: Taxonomy, *,
         shared_reason_model=_fit_reason_head(calls, labels, taxonomy, weights, evidence, reason_head),
         reason_centroids=_centroids(calls, labels, taxonomy, vectorizer, evidence),
         reason_text=fit_reason_text(calls, labels, taxonomy, weights),
+        lead_text=fit_lead_text(calls, labels, weights),
         version=version,
     )
 

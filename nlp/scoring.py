@@ -36,6 +36,9 @@ class Scorer(Protocol):
     def point_scores(self, call: CallText) -> np.ndarray:
         """Agent turn x script point probabilities (rows in the order of ``call.role_turns('agent')``)."""
 
+    def lead_probability(self, call: CallText) -> float | None:
+        """P(the call holds a sales lead) by a learnt head, or None where there is none."""
+
 
 def cue_counts(turn: TurnText, codes: dict[str, Code]) -> np.ndarray:
     """How many distinct cues of each code occur in the turn, as written or as heard (by their
@@ -130,6 +133,10 @@ class CueScorer:
         if call.meta.get("direction") == "outbound" and offer is not None:
             probs[codes.index(offer)] = max(probs[codes.index(offer)], OUTBOUND_PRIOR)
         return evidence, probs
+
+    def lead_probability(self, call: CallText) -> float | None:
+        """No learnt lead head: the lead finder's rules decide alone."""
+        return None
 
     def point_scores(self, call: CallText) -> np.ndarray:
         """Softmax over cue counts plus position bonuses (greeting first, closing last)."""

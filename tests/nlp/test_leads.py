@@ -625,3 +625,21 @@ def test_a_lead_on_a_call_that_names_only_the_company_still_has_a_product():
     ], direction="outbound", industry="insurance")
     lead = find_lead(call)
     assert lead.intent != "none" and lead.product != ""
+
+
+def test_a_sure_learnt_head_makes_a_low_lead_of_a_call_the_rules_pass_over():
+    """The rules see no cue here; a learnt head that is sure of a lead (HEARD_LEAD) makes it a low one,
+    for the product the call names; unsure, or with no product named, it adds nothing."""
+    from nlp.leads import HEARD_LEAD
+
+    call = make_call([
+        ("agent", "您好，很高兴为您服务。"),
+        ("customer", "我网老掉线，顺带说一句，我闺女说副卡挺方便。"),
+        ("agent", "线路给您报修了。"),
+    ], direction="inbound", industry="telecom")
+    assert find_lead(call).intent == "none"
+    heard = find_lead(call, heard=HEARD_LEAD + 0.1)
+    assert heard.intent == "low" and heard.product == "副卡" and heard.turns == [1]
+    assert find_lead(call, heard=HEARD_LEAD - 0.1).intent == "none"
+    nothing_named = make_call([("agent", "您好。"), ("customer", "我随便问问。")], industry="telecom")
+    assert find_lead(nothing_named, heard=0.99).intent == "none"
