@@ -83,7 +83,7 @@ def _analyse(conversation: Conversation, scorer, totals: dict[str, float]) -> No
     tick("script points")
     find_competitors(call)
     tick("competitors")
-    find_lead(call, heard=scorer.lead_probability(call))
+    find_lead(call, heard=scorer.lead_probability)
     tick("lead")
     call_sentiment(call)
     tick("sentiment")

@@ -22,7 +22,7 @@ def call_findings(call: CallText, scorer: Scorer, *, competitor_patterns: str | 
         "reasons": [r.to_dict() for r in find_reasons(call, scorer)],
         "script_points": [p.to_dict() for p in find_script_points(call, scorer)],
         "competitors": [c.to_dict() for c in find_competitors(call, patterns=competitor_patterns)],
-        "lead": find_lead(call, patterns=lead_patterns, heard=scorer.lead_probability(call)).to_dict(),
+        "lead": find_lead(call, patterns=lead_patterns, heard=scorer.lead_probability).to_dict(),
     }
     if with_sentiment:
         from nlp.sentiment import call_sentiment

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -361,9 +362,11 @@ def _recently_named(call: CallText, index: int, patterns: LeadPatterns) -> list[
     return []
 
 
-def find_lead(call: CallText, *, patterns: str | Path | None = None, heard: float | None = None) -> Lead:
+def find_lead(call: CallText, *, patterns: str | Path | None = None,
+              heard: Callable[[CallText], float | None] | None = None) -> Lead:
     """The call's lead: intent from the customer's signals once a product is offered or asked about;
-    ``heard`` is a learnt head's probability that the call holds a lead (``HEARD_LEAD``), if any."""
+    ``heard`` gives a learnt head's probability that the call holds a lead (``HEARD_LEAD``), asked
+    only where the rules find none."""
     pats = load_lead_patterns(str(patterns) if patterns else None)
     signals = customer_signals(call, pats)
     cutting = cutting_spend(call, pats)
@@ -394,16 +397,18 @@ def find_lead(call: CallText, *, patterns: str | Path | None = None, heard: floa
     return Lead(intent, product, _probability(score), turns)
 
 
-def _heard_lead(call: CallText, patterns: LeadPatterns, heard: float | None) -> Lead:
+def _heard_lead(call: CallText, patterns: LeadPatterns, heard: Callable[[CallText], float | None] | None) -> Lead:
     """A low lead where the rules found none but the learnt head is sure of one (``HEARD_LEAD``), for
     the product the call names most; no lead when it names none."""
-    if heard is None or heard < HEARD_LEAD:
+    probability = heard(call) if heard is not None else None
+    if probability is None or probability < HEARD_LEAD:
         return Lead()
     named = [(t.index, products_in(t.text, patterns, t.words)) for t in call.turns]
     named = [(index, names) for index, names in named if names]
     if not named:
         return Lead()
-    return Lead("low", _product_of(call, named), heard, [i for i, _ in named if call.turns[i].role == "customer"])
+    return Lead("low", _product_of(call, named), probability,
+                [i for i, _ in named if call.turns[i].role == "customer"])
 
 
 def _product_of(call: CallText, offers: list[tuple[int, list[str]]]) -> str:

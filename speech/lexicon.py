@@ -232,17 +232,16 @@ def _loose_readings(char: str) -> frozenset[str]:
     return frozenset(loose_syllable(r) for r in readings)
 
 
-def _correct_run(run: str, table: dict[int, dict[tuple[str, ...], str]],
-                 starts: frozenset[int] | None = None) -> str:
+def _correct_run(run: str, table: dict[int, dict[tuple[str, ...], str]], starts: frozenset[int]) -> str:
     """Left-to-right, longest-first replacement inside one run of Chinese characters; only positions
-    in ``starts`` (default: all) are tried."""
+    in ``starts`` (``_start_positions``) are tried."""
     syllables = _syllables(run)
     if len(syllables) != len(run):  # pypinyin merged something; leave the run alone
         return run
     out, i = [], 0
     lengths = sorted(table, reverse=True)
     while i < len(run):
-        if starts is not None and i not in starts:
+        if i not in starts:
             out.append(run[i])
             i += 1
             continue

@@ -638,8 +638,19 @@ def test_a_sure_learnt_head_makes_a_low_lead_of_a_call_the_rules_pass_over():
         ("agent", "线路给您报修了。"),
     ], direction="inbound", industry="telecom")
     assert find_lead(call).intent == "none"
-    heard = find_lead(call, heard=HEARD_LEAD + 0.1)
+    heard = find_lead(call, heard=lambda _: HEARD_LEAD + 0.1)
     assert heard.intent == "low" and heard.product == "副卡" and heard.turns == [1]
-    assert find_lead(call, heard=HEARD_LEAD - 0.1).intent == "none"
+    assert find_lead(call, heard=lambda _: HEARD_LEAD - 0.1).intent == "none"
     nothing_named = make_call([("agent", "您好。"), ("customer", "我随便问问。")], industry="telecom")
-    assert find_lead(nothing_named, heard=0.99).intent == "none"
+    assert find_lead(nothing_named, heard=lambda _: 0.99).intent == "none"
+
+
+def test_the_learnt_head_is_not_asked_where_the_rules_find_a_lead():
+    def never(_):
+        raise AssertionError("asked for a second opinion the rules did not need")
+
+    call = make_call([
+        ("agent", "您好，信用卡中心，请问有什么可以帮您？"),
+        ("customer", "我要办账单分期，这期一万二，分十二期。"),
+    ], direction="inbound", industry="bank")
+    assert find_lead(call, heard=never).intent != "none"
