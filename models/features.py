@@ -23,6 +23,20 @@ def text_vectorizer() -> TfidfVectorizer:
                            max_features=40000)
 
 
+def customer_text(call: CallText) -> str:
+    """Everything the customer said in a call, turns joined by spaces."""
+    return " ".join(t.text for t in call.role_turns("customer"))
+
+
+def customer_words(calls: list[CallText]) -> tuple[TfidfVectorizer, sparse.csr_matrix]:
+    """A ``text_vectorizer`` fitted on what the customer said in each call, and the calls' rows: what
+    the reason and lead heads over the customer's words both read (one fit, one pickled vectorizer)."""
+    vectorizer = text_vectorizer()
+    rows = vectorizer.fit_transform([customer_text(c) for c in calls])
+    vectorizer.stop_words_ = None   # only for introspection, and most of the pickle's size
+    return vectorizer, rows
+
+
 def word_grams(doc: str) -> list[str]:
     """jieba words and word pairs of a turn (its words joined by spaces)."""
     words = doc.split(" ") if doc else []

@@ -16,17 +16,16 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from models.features import text_vectorizer
-from models.reason_text import customer_text
+from models.features import customer_text
 from nlp.text import CallText
 
 LEAD_TEXT_C = 4.0
 
 
-def _rows(calls: list[CallText], vectorizer: TfidfVectorizer) -> sparse.csr_matrix:
-    """The customer's character n-grams of each call, and whether the call was outbound."""
+def _with_direction(x: sparse.csr_matrix, calls: list[CallText]) -> sparse.csr_matrix:
+    """The customer's character n-grams of each call (``x``), and whether the call was outbound."""
     outbound = np.array([[float(c.meta.get("direction") == "outbound")] for c in calls])
-    return sparse.hstack([vectorizer.transform([customer_text(c) for c in calls]), sparse.csr_matrix(outbound)]).tocsr()
+    return sparse.hstack([x, sparse.csr_matrix(outbound)]).tocsr()
 
 
 @dataclass
@@ -37,16 +36,17 @@ class LeadTextHead:
     model: LogisticRegression
 
     def probability(self, call: CallText) -> float:
-        return float(self.model.predict_proba(_rows([call], self.vectorizer))[0, 1])
+        x = self.vectorizer.transform([customer_text(call)])
+        return float(self.model.predict_proba(_with_direction(x, [call]))[0, 1])
 
 
-def fit_lead_text(calls: list[CallText], labels: list[dict], weights: list[float]) -> LeadTextHead | None:
-    """Learn the head (None when the calls hold only leads or only calls without one)."""
+def fit_lead_text(vectorizer: TfidfVectorizer, x: sparse.csr_matrix, calls: list[CallText], labels: list[dict],
+                  weights: list[float]) -> LeadTextHead | None:
+    """Learn the head from the calls' rows ``x`` of ``models.features.customer_words`` (None when the
+    calls hold only leads or only calls without one)."""
     y = np.array([(label.get("lead") or {}).get("intent", "none") != "none" for label in labels])
     if y.all() or not y.any():
         return None
-    vectorizer = text_vectorizer().fit([customer_text(c) for c in calls])
-    vectorizer.stop_words_ = None   # only for introspection, and most of the pickle's size
     model = LogisticRegression(C=LEAD_TEXT_C, class_weight="balanced", max_iter=3000)
-    model.fit(_rows(calls, vectorizer), y, sample_weight=np.asarray(weights, dtype=float))
+    model.fit(_with_direction(x, calls), y, sample_weight=np.asarray(weights, dtype=float))
     return LeadTextHead(vectorizer, model)

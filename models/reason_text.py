@@ -12,21 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from models.features import text_vectorizer
+from models.features import customer_text
 from nlp.taxonomy import Taxonomy
 from nlp.text import CallText
 
 REASON_TEXT_WEIGHT = 0.5
 REASON_TEXT_C = 4.0
 MIN_CALLS = 2   # a reason labelled on fewer calls gets no head (its probability stays the shared head's)
-
-
-def customer_text(call: CallText) -> str:
-    """Everything the customer said in a call, turns joined by spaces."""
-    return " ".join(t.text for t in call.role_turns("customer"))
 
 
 @dataclass
@@ -51,12 +47,10 @@ class ReasonTextHead:
                          for c, p in zip(codes, probs, strict=True)])
 
 
-def fit_reason_text(calls: list[CallText], labels: list[dict], taxonomy: Taxonomy,
+def fit_reason_text(vectorizer: TfidfVectorizer, x: sparse.csr_matrix, labels: list[dict], taxonomy: Taxonomy,
                     weights: list[float]) -> ReasonTextHead:
-    """Learn a head for every reason labelled on at least ``MIN_CALLS`` of the calls."""
-    vectorizer = text_vectorizer().fit([customer_text(c) for c in calls])
-    vectorizer.stop_words_ = None   # only for introspection, and most of the pickle's size
-    x = vectorizer.transform([customer_text(c) for c in calls])
+    """Learn a head for every reason labelled on at least ``MIN_CALLS`` of the calls, from their rows ``x``
+    of ``models.features.customer_words``."""
     sample_weight = np.asarray(weights, dtype=float)
     codes, columns, bias = [], [], []
     for code in taxonomy.reasons:

@@ -13,7 +13,14 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 
-from models.features import agent_words, point_matrix, reason_pair_features, text_vectorizer, word_vectorizer
+from models.features import (
+    agent_words,
+    customer_words,
+    point_matrix,
+    reason_pair_features,
+    text_vectorizer,
+    word_vectorizer,
+)
 from models.lead_text import LeadTextHead, fit_lead_text
 from models.reason_text import ReasonTextHead, fit_reason_text
 from models.sequence import smooth, transition_log_probs
@@ -129,6 +136,7 @@ def fit_scorer(calls: list[CallText], labels: list[dict], taxonomy: Taxonomy, *,
     words.stop_words_ = None
     point_model = _fit_points(calls, labels, taxonomy, vectorizer, words, weights)
     evidence = [reason_evidence(call, taxonomy) for call in calls]   # both reason fits read it
+    customer, customer_rows = customer_words(calls)                   # both text heads read these
     return TrainedScorer(
         taxonomy=taxonomy,
         vectorizer=vectorizer,
@@ -137,8 +145,8 @@ def fit_scorer(calls: list[CallText], labels: list[dict], taxonomy: Taxonomy, *,
         point_transitions=transition_log_probs(_point_sequences(calls, labels), list(point_model.classes_)),
         shared_reason_model=_fit_reason_head(calls, labels, taxonomy, weights, evidence, reason_head),
         reason_centroids=_centroids(calls, labels, taxonomy, vectorizer, evidence),
-        reason_text=fit_reason_text(calls, labels, taxonomy, weights),
-        lead_text=fit_lead_text(calls, labels, weights),
+        reason_text=fit_reason_text(customer, customer_rows, labels, taxonomy, weights),
+        lead_text=fit_lead_text(customer, customer_rows, calls, labels, weights),
         version=version,
     )
 

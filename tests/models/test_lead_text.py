@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from models.features import customer_words
 from models.lead_text import fit_lead_text
 from nlp.scoring import CueScorer
 from nlp.taxonomy import load_taxonomy
@@ -17,11 +18,13 @@ def _calls(texts):
 
 def test_the_head_tells_lead_words_from_service_words():
     labels = [{"lead": {"intent": "low"}}] * len(LEADS) + [{"lead": {"intent": "none"}}] * len(NONE)
-    head = fit_lead_text(_calls(LEADS) + _calls(NONE), labels, [1.0] * (len(LEADS) + len(NONE)))
+    calls = _calls(LEADS) + _calls(NONE)
+    head = fit_lead_text(*customer_words(calls), calls, labels, [1.0] * len(calls))
     wants, broken = _calls(["那个大流量的新套餐我挺心动"])[0], _calls(["宽带又坏了，派人来修"])[0]
     assert head.probability(wants) > 0.5 > head.probability(broken)
 
 
 def test_no_head_without_both_kinds_of_call_and_none_in_the_untrained_scorer():
-    assert fit_lead_text(_calls(NONE), [{"lead": {"intent": "none"}}] * len(NONE), [1.0] * len(NONE)) is None
+    calls = _calls(NONE)
+    assert fit_lead_text(*customer_words(calls), calls, [{"lead": {"intent": "none"}}] * len(NONE), [1.0] * len(NONE)) is None
     assert CueScorer(load_taxonomy(None)).lead_probability(_calls(NONE)[0]) is None

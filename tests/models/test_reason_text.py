@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.reason_text import REASON_TEXT_WEIGHT, customer_text, fit_reason_text
+from models.features import customer_text, customer_words
+from models.reason_text import REASON_TEXT_WEIGHT, fit_reason_text
 from nlp.taxonomy import load_taxonomy
 from tests.nlp.helpers import make_call
 
@@ -22,7 +23,7 @@ def _head():
     taxonomy = load_taxonomy(None)
     calls = _calls(FRAUD, "bank") + _calls(BILL, "telecom")
     labels = [{"reasons": ["lost_or_fraud"]}] * len(FRAUD) + [{"reasons": ["bill_inquiry"]}] * len(BILL)
-    return fit_reason_text(calls, labels, taxonomy, [1.0] * len(calls)), taxonomy
+    return fit_reason_text(*customer_words(calls), labels, taxonomy, [1.0] * len(calls)), taxonomy
 
 
 def test_a_reason_in_new_words_is_heard_from_calls_that_said_it_so():
