@@ -3,8 +3,9 @@
 The shared reason head (``models.trained``) sees a call only through the taxonomy's cues, so a reason
 said in words no cue lists is missed. This head reads the customer's own words and, averaged with the
 shared head (``REASON_TEXT_WEIGHT``), hears those too. Chosen leave-one-writer-out over the eighteen
-writers of ``eval/extra`` (each scored with a head trained on the corpus and the other seventeen): reasons
-macro-F1 0.891 with the shared head alone, 0.915 averaged at 0.5 (0.905-0.920 for weights 0.4-0.7 and C 1-16).
+writers of ``eval/extra`` (each scored with a head trained on the corpus and the other seventeen;
+``benchmarks/writers.py``): reasons macro-F1 0.891 with the shared head alone, 0.915 averaged at 0.5 (an experiment
+outside the repository read 0.905-0.920 for weights 0.4-0.7 and C 1-16).
 """
 
 from __future__ import annotations
