@@ -8,8 +8,9 @@ from callscope.types import ScriptPoint
 from nlp.scoring import Scorer
 from nlp.text import CallText
 
-# a back-channel such as 嗯。 or 是的。 carries no step of the script
-MIN_CHARS = 4
+# a turn made only of these (嗯。 是的。 嗯，好的。) is a back-channel and carries no step of the script;
+# a short turn with anything else in it does (再见。 请讲。 订单号。)
+BACK_CHANNEL = frozenset("嗯啊哦呃噢喔诶欸哎唉呀哈嘛呢吧了好的是对行")
 
 
 def find_script_points(call: CallText, scorer: Scorer, *, min_score: float = 0.0) -> list[ScriptPoint]:
@@ -27,5 +28,6 @@ def find_script_points(call: CallText, scorer: Scorer, *, min_score: float = 0.0
 
 
 def says_something(text: str) -> bool:
-    """Whether a turn is a statement rather than a back-channel (punctuation and fillers not counted)."""
-    return sum(1 for ch in text if ch.isalnum() and ch not in "嗯啊哦呃") >= MIN_CHARS
+    """Whether a turn is a statement rather than a back-channel: it has a word that is not a filler or
+    an acknowledgement (punctuation not counted)."""
+    return any(ch.isalnum() and ch not in BACK_CHANNEL for ch in text)

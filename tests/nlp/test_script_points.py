@@ -41,6 +41,13 @@ def test_back_channels_carry_no_point():
     assert [p.turn for p in find_script_points(call, SCORER)] == [0]
 
 
+def test_a_short_turn_with_words_carries_a_point():
+    # 再见。 is two characters, but it closes the call; 嗯，好的。 before it only acknowledges
+    call = make_call([("agent", "您好，很高兴为您服务。"), ("customer", "没事了，谢谢。"), ("agent", "嗯，好的。"),
+                      ("customer", "拜拜。"), ("agent", "好，再见。")])
+    assert {p.turn: p.point for p in find_script_points(call, SCORER)} == {0: "greeting", 4: "closing"}
+
+
 @pytest.mark.parametrize("customer_text, expected", [
     ("我这个月为什么多了二十块？", "explanation"),
     ("那现在怎么办？能不能处理一下？", "solution"),
