@@ -21,6 +21,9 @@ OPENING_TURNS = 4
 MIN_TURN_EVIDENCE = 0.25
 # a reason this unlikely has nothing said for it (no cue of it anywhere, only the model's floor)
 NOTHING_SAID = 0.05
+# a reason below its bar can still be the primary one when the customer opens with it, but not
+# when the scorer all but rules it out (我要退——哦不对，不是退: the cue was said and taken back)
+UNSURE_PRIMARY_FLOOR = 0.1
 
 
 def find_reasons(call: CallText, scorer: Scorer, *, threshold: float | None = None,
@@ -57,7 +60,8 @@ def _primary_first(call: CallText, taxonomy: Taxonomy, evidence: np.ndarray, pro
     chosen = [code for code in found if code not in ruled_out][:max_reasons]
     # what the customer says first is a reason of the call even when the head is unsure of it
     # (Whisper mishears the words that would make it sure); codes of another industry have no chance
-    unsure = [codes[i] for i in order if 0 < probs[i] < needs[i] and codes[i] not in ruled_out]
+    unsure = [codes[i] for i in order if UNSURE_PRIMARY_FLOOR < probs[i] < needs[i]
+              and codes[i] not in ruled_out]
     primary = _opening_reason(call, taxonomy, evidence, probs, chosen + unsure)
     # a charge disputed, then the subscription behind it cancelled: the taxonomy says which leads
     primary = next((code for code in chosen if primary in taxonomy.reasons[code].precedes), primary)

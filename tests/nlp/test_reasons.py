@@ -299,8 +299,11 @@ class _UnsureHead(CueScorer):
 
 def test_the_reason_the_customer_states_first_leads_even_when_the_head_is_unsure():
     call = make_call(BILL_THEN_PLAN)
-    unsure_of_bill = _UnsureHead({"bill_inquiry": 0.1, "plan_change": 0.8})
+    unsure_of_bill = _UnsureHead({"bill_inquiry": 0.2, "plan_change": 0.8})
     assert [r.code for r in find_reasons(call, unsure_of_bill)] == ["bill_inquiry", "plan_change"]
+    # but not when the head all but rules it out (the customer said it and took it back)
+    sure_it_is_not = _UnsureHead({"bill_inquiry": 0.05, "plan_change": 0.8})
+    assert [r.code for r in find_reasons(call, sure_it_is_not)] == ["plan_change"]
     # a reason the customer never states is not added, however close to the threshold
     nothing_stated = make_call([(r, "您好。" if r == "agent" else "嗯。", a, b) for r, _, a, b in BILL_THEN_PLAN])
     head = _UnsureHead({"data_overage": 0.39, "plan_change": 0.8})
