@@ -37,7 +37,7 @@ HEARD_LEAD = 0.7
 REQUEST_GAP = 4
 # a product name starts after the last of these in the matched run (您现在有意外险 -> 意外险,
 # 可以直接升级五G套餐 -> 五G套餐)
-_BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项笔台件只]|这个|那个|什么|[了办订]个|没订|可以|不能|升级|直接|另外|最高|续保|考虑|推荐|介绍|了解|投保|"
+_BOUNDARY = re.compile(r"[一二两三四五六七八九十几\d]+[个款张份种条项笔台件只]|这个|那个|什么|[了办订]个|没订|可以|不能|升级|直接|另外|最高|续保|考虑|推荐|介绍|了解|投保|建议您?[订办开买换]?|"
                        r"[的有是款下这那您你我他她了在把给就还都和办买要用开查做跟说想]")
 
 
@@ -97,7 +97,7 @@ def signal_counts(text: str, patterns: LeadPatterns) -> dict[str, int]:
     counts = {}
     for name in SIGNALS:
         hits = [list(cue.finditer(text)) for cue in patterns.cues[name]]
-        kept = [[m for m in found if name != "accept" or not _picks_other(text, m.start())] for found in hits]
+        kept = [[m for m in found if name != "accept" or not _not_now(text, m.start())] for found in hits]
         counts[name] = _separate(kept) if any(hits) else sum(1 for key in patterns.sounds[name] if key in sounds)
     if counts["consider"] and not (counts["interest"] or counts["accept"]) and any(b.search(text) for b in patterns.busy):
         counts["consider"] = 0   # 我正开会呢，回头再说吧: no engagement with the offer at all
@@ -119,9 +119,10 @@ def _separate(hits: list[list[re.Match[str]]]) -> int:
 _OTHER_WAY = re.compile(r"还是[^，,。？?！!]{1,3}$")
 
 
-def _picks_other(text: str, start: int) -> bool:
-    """Is the yes at ``start`` a choice of another way (不用了，还是单买吧), not of the offer (还是办吧)?"""
-    return bool(_OTHER_WAY.search(text, 0, start))
+def _not_now(text: str, start: int) -> bool:
+    """Is the yes at ``start`` a choice of another way (不用了，还是单买吧), not of the offer (还是办吧), or
+    a yes for later (到时候落地了再买吧: a purchase put off, which the consider cues count)?"""
+    return bool(_OTHER_WAY.search(text, 0, start)) or text[start - 1: start] == "再"
 
 
 def customer_signals(call: CallText, patterns: LeadPatterns) -> dict[int, dict[str, int]]:

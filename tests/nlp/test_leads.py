@@ -654,3 +654,32 @@ def test_the_learnt_head_is_not_asked_where_the_rules_find_a_lead():
         ("customer", "我要办账单分期，这期一万二，分十二期。"),
     ], direction="inbound", industry="bank")
     assert find_lead(call, heard=never).intent != "none"
+
+
+def test_buying_a_day_pass_on_arrival_is_a_lead_put_off():
+    # 到时候落地了再买: the purchase is planned, only not today (a roaming day pass is a paid product)
+    call = make_call([
+        ("agent", "您好，中国联通，很高兴为您服务。"),
+        ("customer", "我下周去泰国，想把国际漫游开一下。"),
+        ("agent", "好的，已经给您开通了。泰国有个日包，每天二十五块钱，不限量。"),
+        ("customer", "哦，那日包我到时候落地了再买吧，先不买。"),
+        ("agent", "好的，落地以后在APP里搜泰国日包就能订。"),
+    ], direction="inbound", industry="telecom")
+    lead = find_lead(call)
+    assert lead.intent in ("low", "medium")
+    assert "日包" in lead.product
+
+
+def test_a_discounted_appliance_offered_by_the_unit_is_on_the_table():
+    # 一台空气净化器 names the goods; 直降 makes the next turn a pitch; a call-back asked for is a lead
+    call = make_call([
+        ("customer", "喂，你好？"),
+        ("agent", "您好，这里是优选商城客服，我看您购物车里放着一台空气净化器，还在对比吗？"),
+        ("customer", "家里有宝宝，想买一个，就是有点贵。"),
+        ("agent", "今天这款参加年货节，原价两千二，现在直降四百。"),
+        ("customer", "我晚上回去跟我老公商量一下，你明天再打给我吧。"),
+        ("agent", "好的，那明天再联系您，再见。"),
+    ], direction="outbound", industry="ecommerce")
+    lead = find_lead(call)
+    assert lead.intent in ("low", "medium")
+    assert lead.product == "空气净化器"
