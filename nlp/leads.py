@@ -169,8 +169,6 @@ _YES = re.compile(r"^(嗯[，,。]?)?(对|是的|是|好的?|行|可以|没问�
 _ORDERED = re.compile(r"参加|开通|订购|办理|升级|调整为|变更为|活动|合约")
 _CONFIRM = re.compile(r"(跟您|给您|帮您)?确认(一下)?[^。]*?(对吗|是吗|可以吗|好吗|没问题吧|吗)[？?]?\s*$")
 _SENTENCE_KINDS = "dpcrufyo"   # jieba flag initials never inside a product's name: adverbs, prepositions...
-_CENTRE = re.compile(r"(?:^|您好[，,！!]?|[，,]|这里是|这边是|我是|欢迎致电)(?!我是|这里|这边|欢迎)([一-龥]{2,4}?(?:保险|银行))"
-                     r"(?=[，,的客公]|$)")
 _REQUEST = re.compile(r"(?:我|我们)?(?:要|想|得)(?:办|开通|开|订|申请|买|加|升级到?)(?:一?个|一下|一份|一张)?|(?:给|帮)我(?:办|开通|开|订|申请|加)(?:一?个|一下|一份|一张)?")
 _ORDER_NAME = re.compile(r"(?:参加|开通|订购|办理|升级)了?([^，,。？?！!：:；;]{2,14}?)(?:活动)?(?=[，,。？?！!：:；;]|$)")
 
@@ -416,7 +414,7 @@ def _product_of(call: CallText, offers: list[tuple[int, list[str]]]) -> str:
     """The product the lead is about: the name said most (an agent's naming counts twice), a
     general name (套餐) counting for the specific one that holds it (五G流量套餐), and never the
     centre's own name from its greeting (您好，恒宇保险): no customer buys the company."""
-    own = _centre_names(call)
+    own = call.centre_names()
     counts: Counter[str] = Counter()
     for index, names in offers:
         counts.update({name: 2 if call.turns[index].role == "agent" else 1 for name in names if name not in own})
@@ -424,12 +422,6 @@ def _product_of(call: CallText, offers: list[tuple[int, list[str]]]) -> str:
         counts.update(name for _, names in offers for name in names)
     merged = Counter({name: sum(n for other, n in counts.items() if other in name) for name in counts})
     return merged.most_common(1)[0][0]
-
-
-def _centre_names(call: CallText) -> set[str]:
-    """Names the agent's first turn opens with as the company (您好，立衡保险客服中心 / 我是恒宇保险的小宋)."""
-    first = next(iter(call.role_turns("agent")), None)
-    return set(_CENTRE.findall(first.text)) if first is not None else set()
 
 
 def _last_said(text: str, cues: tuple[re.Pattern[str], ...]) -> int:

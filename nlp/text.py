@@ -66,6 +66,17 @@ class CallText:
         """The turns spoken by one party, in order."""
         return [t for t in self.turns if t.role == role]
 
+    def centre_names(self) -> set[str]:
+        """Names the agent's first turn opens with as the company (您好，立衡保险客服中心 / 我是恒宇保险的小宋):
+        no customer buys the company, and it is no competitor of itself."""
+        first = next(iter(self.role_turns("agent")), None)
+        return set(_CENTRE.findall(first.text)) if first is not None else set()
+
+
+# a bank's or insurer's name as an agent opens with it, invented names included (您好，福泰保险)
+_CENTRE = re.compile(r"(?:^|您好[，,！!]?|[，,]|这里是|这边是|我是|欢迎致电)(?!我是|这里|这边|欢迎)([一-龥]{2,4}?(?:保险|银行))"
+                     r"(?=[，,的客公]|$)")
+
 
 def normalise(text: str, lexicon: Lexicon | None = None) -> str:
     """Simplified, half-width text with sound-alike slips on lexicon words corrected (连通 -> 联通)."""

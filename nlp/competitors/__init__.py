@@ -66,11 +66,13 @@ def find_competitors(call: CallText, *, patterns: str | Path | None = None) -> l
     industry = call.meta.get("industry") if isinstance(call.meta.get("industry"), str) else None
     candidates, instruments = _candidates(call, lexicon, industry, patterns)
     own = _own_brands(call, candidates, lexicon, industry)
+    stems = _centre_stems(call)
     cues = _CueCache(call, lexicon)
     previous: dict[str, str] = {}
     found: dict[tuple[int, str], CompetitorMention] = {}
     for cand in candidates:
-        if cand.brand in own or cand.before in lexicon.own_before or _paid_with(cand, instruments, call, lexicon):
+        if (cand.brand in own or cand.before in lexicon.own_before or _paid_with(cand, instruments, call, lexicon)
+                or _in_centre_name(cand, call, stems)):
             continue
         score = _competes(cand, call, lexicon, industry)
         if score == 0.0:
@@ -83,6 +85,20 @@ def find_competitors(call: CallText, *, patterns: str | Path | None = None) -> l
                                            dimension=dimension, score=score,
                                            char_start=cand.start, char_end=cand.end)
     return sorted(found.values(), key=lambda m: (m.turn, m.char_start))
+
+
+def _centre_stems(call: CallText) -> tuple[str, ...]:
+    """The distinctive part of the company names the agent greets with (福泰 of 福泰保险), which the
+    competitor lexicon may not know (an invented or local company)."""
+    return tuple(name[:-2] for name in call.centre_names() if len(name) >= 4)
+
+
+def _in_centre_name(cand: _Candidate, call: CallText, stems: tuple[str, ...]) -> bool:
+    """Is the name a piece of the centre's own name or of a product named after it (泰康 inside
+    福泰康乐老年防癌险, said by an agent of 福泰保险)?"""
+    text = call.turns[cand.turn].text
+    return any(m.start() < cand.end and cand.start < m.end()
+               for stem in stems for m in re.finditer(re.escape(stem), text))
 
 
 def _own_brands(call: CallText, candidates: list[_Candidate], lexicon: CompetitorPatterns,

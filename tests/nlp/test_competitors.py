@@ -101,9 +101,18 @@ def test_mention_brand_and_dimension(industry, text, brand, dimension):
     ("insurance", "本来要坐邮轮横穿太平洋去夏威夷的"),
     ("insurance", "车上五个座位每人保十万，一年一百八十元"),          # cover per person, not 人保
     ("ecommerce", "我的橙屿PLUS会员自动续费了，扣了九十九，我不想续了"),   # a shop's own PLUS membership, not 京东's
+    ("ecommerce", "收货地址是南昌市青山湖区京东大道那个小区"),           # a street
 ])
 def test_look_alikes_are_not_competitors(industry, text):
     assert _found(_call(industry, ("customer", text))) == []
+
+
+def test_a_name_inside_the_centres_own_product_is_not_a_competitor():
+    # 福泰康乐 is the product of 福泰保险, the centre itself: 泰康 only straddles its name
+    pitch = ("agent", "那比较适合我们的福泰康乐老年防癌险，投保年龄到八十岁。")
+    assert _found(_call("insurance", pitch, greeting="您好，福泰保险客服中心，请问有什么可以帮您？")) == []
+    # the same words in a call of another centre still name 泰康
+    assert [b for _, b, _ in _found(_call("insurance", ("customer", "泰康保险的防癌险便宜多了。")))] == ["泰康保险"]
 
 
 def test_a_payment_card_compared_with_the_company_is_a_competitor():
