@@ -323,11 +323,16 @@ def offer_turns(call: CallText, patterns: LeadPatterns, signals: dict[int, dict[
 
 def cutting_spend(call: CallText, patterns: LeadPatterns) -> set[int]:
     """Indexes of the turns from a customer's request to spend less (换成便宜一点的, 那就降成金卡) to
-    ``DOWNGRADE_TURNS`` after it: what is offered there, and a yes to it, is no sale."""
+    ``DOWNGRADE_TURNS`` after it, or on to the customer's first yes when the agent asks a few questions
+    and reads the change back first (确认，办吧): what is offered there, and a yes to it, is no sale."""
     cutting: set[int] = set()
     for turn in call.turns:
         if turn.role == "customer" and any(_unnegated(cue, turn.text) for cue in patterns.downgrade):
-            cutting.update(range(turn.index, turn.index + DOWNGRADE_TURNS + 1))
+            end = turn.index + DOWNGRADE_TURNS
+            later = call.turns[turn.index + 1: turn.index + 2 * DOWNGRADE_TURNS + 1]
+            end = next((t.index for t in later if t.role == "customer"
+                        and signal_counts(t.text, patterns)["accept"]), end)
+            cutting.update(range(turn.index, max(end, turn.index + DOWNGRADE_TURNS) + 1))
     return cutting
 
 

@@ -683,3 +683,24 @@ def test_a_discounted_appliance_offered_by_the_unit_is_on_the_table():
     lead = find_lead(call)
     assert lead.intent in ("low", "medium")
     assert lead.product == "空气净化器"
+
+
+def test_the_yes_that_closes_a_downgrade_is_no_sale_however_long_the_read_back():
+    # the agent asks two questions and reads the cheaper plan back before the customer's yes
+    call = make_call([
+        ("agent", "您好，中国电信，很高兴为您服务。"),
+        ("customer", "我这个月怎么多扣了十块？"),
+        ("agent", "是视频会员，您开通的时候有个活动，送一个月，之后每月十块。"),
+        ("customer", "那个会员我不要了。还有那个套餐一百一十九太贵了，你给我换个便宜点的。"),
+        ("agent", "可以，您平时一个月流量大概用多少？"),
+        ("customer", "十来个G吧。"),
+        ("agent", "电话打得多吗？"),
+        ("customer", "不多，都用微信。"),
+        ("agent", "那五十九元的畅享套餐就够了，三十个G流量。"),
+        ("customer", "行行行。"),
+        ("agent", "跟您确认，从一百一十九元套餐改成五十九元畅享套餐，下月生效，您确认办理吗？"),
+        ("customer", "确认，办吧。"),
+        ("agent", "已经提交了。另外您家里要是有宽带，办个融合套餐更划算。"),
+        ("customer", "不用不用，不折腾了。"),
+    ], direction="inbound", industry="telecom")
+    assert find_lead(call).intent == "none"
