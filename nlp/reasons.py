@@ -16,6 +16,9 @@ from nlp.taxonomy import Taxonomy
 from nlp.text import CallText
 
 OPENING_TURNS = 4
+# an opening turn this long that fires no cue is the caller's story (拉链拉到一半就卡住了): the reason is in it,
+# in words the cues miss, so a cue said later (顺便问问有没有活动) does not make the primary
+STORY_CHARS = 20
 # evidence below this (a faint n-gram likeness) does not move a turn to another reason;
 # one cue said by the agent (0.3) does
 MIN_TURN_EVIDENCE = 0.25
@@ -96,6 +99,8 @@ def _opening_reason(call: CallText, taxonomy: Taxonomy, evidence: np.ndarray, pr
                       if row[codes.index(c)] >= MIN_TURN_EVIDENCE]
         if candidates:
             return max(candidates)[1]
+        if len(call.turns[index].text) >= STORY_CHARS:
+            break
     # the opening words carry no reason (Whisper lost them: 提额 heard as 提伦): the menu the caller chose
     menus = path_evidence(call, taxonomy)
     named = [c for c in chosen if menus[codes.index(c)] > 0]

@@ -481,3 +481,20 @@ def test_a_premium_that_rose_since_last_year_is_a_bill_question():
     said = "我收到个短信，说我那个医疗保险今年要交一千二百八，去年才八百多，怎么一下涨这么多？"
     call = make_call([("agent", "您好，请问有什么可以帮您？"), ("customer", said)], industry="insurance")
     assert "bill_inquiry" in {r.code for r in find_reasons(call, SCORER)}
+
+
+def test_a_story_without_cues_keeps_the_heads_reason_over_a_later_cue():
+    # the reason is in the opening story, in words no cue knows; 有没有活动 comes three turns later
+    call = make_call([
+        ("agent", "您好，请问有什么可以帮您？"),
+        ("customer", "我前天收到一件羽绒服，今天想穿出去，拉链拉到一半就卡住了，拉头直接掉下来了。"),
+        ("agent", "非常抱歉，麻烦提供一下下单手机号。"),
+        ("customer", "就是这个号。"),
+        ("agent", "好的，可以给您换一件新的。"),
+        ("customer", "行。对了，你们店里那条围巾现在有没有活动？"),
+    ], industry="ecommerce")
+    head = _UnsureHead({"return_refund": 0.8, "product_consult": 0.6})
+    assert [r.code for r in find_reasons(call, head)][0] == "return_refund"
+    # a short first turn (喂，你好) says nothing yet: the first cue of the opening still decides
+    call.turns[1].text = "喂，你好。"
+    assert [r.code for r in find_reasons(call, head)][0] == "product_consult"
