@@ -149,7 +149,9 @@ def _item(row: CallRow) -> CallItem:
     return CallItem(
         call_id=row.call_id, started_at=row.started_at, day=row.day, agent_id=row.agent_id,
         customer_id=row.customer_id, queue=row.queue, direction=row.direction, duration_s=row.duration_s,
-        primary_reason=row.primary_reason, reasons=row.tags.get("reason", []), risk_score=row.risk_score,
+        primary_reason=row.primary_reason, risk_score=row.risk_score,
+        # the primary reason first, as in the analysis; the others in the tags' order
+        reasons=sorted(row.tags.get("reason", []), key=lambda code: code != row.primary_reason),
         qa_score=row.qa_score,
         lead=LeadTag(intent=row.lead_intent, product=None if product == "?" else product) if leads else None,
         competitors=row.tags.get("competitor", []), violations=row.tags.get("violation", []),

@@ -494,7 +494,7 @@ def test_a_story_without_cues_keeps_the_heads_reason_over_a_later_cue():
         ("customer", "行。对了，你们店里那条围巾现在有没有活动？"),
     ], industry="ecommerce")
     head = _UnsureHead({"return_refund": 0.8, "product_consult": 0.6})
-    assert [r.code for r in find_reasons(call, head)][0] == "return_refund"
+    assert next(r.code for r in find_reasons(call, head)) == "return_refund"
     # a short first turn (喂，你好) says nothing yet: the first cue of the opening still decides
     call.turns[1].text = "喂，你好。"
-    assert [r.code for r in find_reasons(call, head)][0] == "product_consult"
+    assert next(r.code for r in find_reasons(call, head)) == "product_consult"

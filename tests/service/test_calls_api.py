@@ -49,8 +49,8 @@ def constructed_calls() -> list[dict]:
                   qa=qa(80, "no_identity_check"), complaint_risk=0.8),
         make_call("plan-a1", day="2026-10-21", time="10:00:00", agent="A1", customer="C2", queue="billing",
                   turns=[("agent", "您好", 0, 2), ("customer", "我想办一个流量包，每个月多二十G。", 2, 7)],
-                  reasons=[("data_plan", [1], 5.0)], lead={"intent": "high", "product": "流量包", "score": 0.9,
-                                                            "turns": [1]},
+                  reasons=[("data_plan", [1], 5.0), ("billing_question", [1], 1.0)],
+                  lead={"intent": "high", "product": "流量包", "score": 0.9, "turns": [1]},
                   qa=qa(95), complaint_risk=0.1),
         net,
         make_call("out-a2", day="2026-10-22", time="15:00:00", direction="outbound", agent="A2", customer="C4",
@@ -169,6 +169,8 @@ def test_list_items_carry_the_findings(any_db):
     assert angry["agent_id"] == "B7" and angry["customer_id"] == "C5" and angry["direction"] == "inbound"
     assert angry["duration_s"] == 8 and angry["day"] == "2026-10-22"
     assert items["plan-a1"]["lead"] == {"intent": "high", "product": "流量包"}
+    # the primary reason comes first, as in the analysis, not in the tags' alphabetical order
+    assert items["plan-a1"]["reasons"] == ["data_plan", "billing_question"]
     assert items["bill-a1"]["competitors"] == ["中国联通"]
 
 
