@@ -704,3 +704,17 @@ def test_the_yes_that_closes_a_downgrade_is_no_sale_however_long_the_read_back()
         ("customer", "不用不用，不折腾了。"),
     ], direction="inbound", industry="telecom")
     assert find_lead(call).intent == "none"
+
+
+def test_a_yes_to_a_remedy_read_back_buys_nothing():
+    # 补发 a damaged gift box and a coupon as amends: 确认 accepts the fix, not a purchase
+    call = make_call([
+        ("agent", "您好，优选商城客服，很高兴为您服务。"),
+        ("customer", "我买的年货礼盒到了，罐子压扁了两个。"),
+        ("agent", "非常抱歉，这边给您补发一盒全新的礼盒，再送您一张五十元的券。"),
+        ("customer", "行吧。"),
+        ("agent", "跟您确认一下：补发一盒全新的年货礼盒，补偿五十元无门槛券，您看可以吗？"),
+        ("customer", "确认。"),
+        ("agent", "好的，感谢您的来电，再见。"),
+    ], direction="inbound", industry="ecommerce")
+    assert find_lead(call).intent == "none"
