@@ -328,11 +328,10 @@ def cutting_spend(call: CallText, patterns: LeadPatterns) -> set[int]:
     cutting: set[int] = set()
     for turn in call.turns:
         if turn.role == "customer" and any(_unnegated(cue, turn.text) for cue in patterns.downgrade):
-            end = turn.index + DOWNGRADE_TURNS
             later = call.turns[turn.index + 1: turn.index + 2 * DOWNGRADE_TURNS + 1]
-            end = next((t.index for t in later if t.role == "customer"
-                        and signal_counts(t.text, patterns)["accept"]), end)
-            cutting.update(range(turn.index, max(end, turn.index + DOWNGRADE_TURNS) + 1))
+            yes = next((t.index for t in later if t.role == "customer"
+                        and signal_counts(t.text, patterns)["accept"]), turn.index)
+            cutting.update(range(turn.index, max(yes, turn.index + DOWNGRADE_TURNS) + 1))
     return cutting
 
 
