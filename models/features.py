@@ -82,7 +82,7 @@ def reason_pair_features(call: CallText, taxonomy: Taxonomy, evidence: np.ndarra
     "how much, where and by whom the reason's cues were said" learns from every reason at once.
     ``evidence`` is ``reason_evidence(call, taxonomy)`` when the caller already has it.
     """
-    from nlp.scoring import industry_mask
+    from nlp.scoring import industry_mask, is_sales_call
 
     evidence = reason_evidence(call, taxonomy) if evidence is None else evidence
     width = len(taxonomy.reasons)
@@ -96,8 +96,8 @@ def reason_pair_features(call: CallText, taxonomy: Taxonomy, evidence: np.ndarra
     turns_with = (evidence[customer] > 0).sum(axis=0) if customer.any() else np.zeros(width)
     # a reason the customer never named ranks last, not by its place in the taxonomy
     rank = np.where(cust > 0, np.argsort(np.argsort(-cust, kind="stable")), 5)
-    outbound = call.meta.get("direction") == "outbound"
-    is_outbound_reason = np.array([outbound and code == taxonomy.outbound_reason for code in taxonomy.reasons])
+    sales = is_sales_call(call, taxonomy)
+    is_outbound_reason = np.array([sales and code == taxonomy.outbound_reason for code in taxonomy.reasons])
     return np.column_stack([
         np.log1p(cust), np.log1p(agent), np.log1p(opening), np.log1p(turns_with),
         np.log1p(evidence.max(axis=0)), cust / max(cust.sum(), 1e-9), np.minimum(rank, 5) / 5,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from callscope.types import ReasonFinding
-from nlp.scoring import Scorer, industry_mask, path_evidence
+from nlp.scoring import Scorer, follow_up_turn, industry_mask, path_evidence
 from nlp.taxonomy import Taxonomy
 from nlp.text import CallText
 
@@ -87,9 +87,14 @@ def _likeliest(call: CallText, taxonomy: Taxonomy, probs: np.ndarray, order: lis
 
 def _opening_reason(call: CallText, taxonomy: Taxonomy, evidence: np.ndarray, probs: np.ndarray,
                     chosen: list[str]) -> str:
-    """The reason the customer states first (outbound calls: the product offered; a customer whose
-    opening words name none: the self-service menu they chose)."""
+    """The reason the customer states first (outbound calls: the case the agent follows up, else the
+    product offered; a customer whose opening words name none: the self-service menu they chose)."""
     codes = list(taxonomy.reasons)
+    case = follow_up_turn(call, taxonomy)
+    if case is not None:   # a follow-up of the customer's own case is about that case
+        named = [(evidence[case, codes.index(c)], c) for c in chosen if evidence[case, codes.index(c)] > 0]
+        if named:
+            return max(named)[1]
     if call.meta.get("direction") == "outbound" and taxonomy.outbound_reason in chosen:
         return taxonomy.outbound_reason
     opening = [t.index for t in call.turns if t.role == "customer"][:OPENING_TURNS]

@@ -22,6 +22,11 @@ AGENT_REASON_WEIGHT = {"inbound": 0.3, "outbound": 0.0}
 # an outbound telesales call is, for the customer, about the product offered to them (the taxonomy's
 # ``outbound: true`` reason): the cue scorer gives that reason at least this probability
 OUTBOUND_PRIOR = 0.9
+# an agent calling about the customer's own case (a refund, a repair, a claim) says so in one of their
+# first few turns, before any offer
+FOLLOW_UP_AGENT_TURNS = 4
+# ...while the customer has only answered (喂？ 是我。 后四位零七零三。), not yet raised a matter of their own
+FOLLOW_UP_REPLY_CHARS = 20
 
 
 class Scorer(Protocol):
@@ -66,7 +71,41 @@ def reason_evidence(call: CallText, taxonomy: Taxonomy) -> np.ndarray:
         # what the agent says in a sales call is the offer: it keeps the call on the product
         agent = np.array([t.role == "agent" for t in call.turns])
         evidence[agent, codes.index(offer)] += AGENT_REASON_WEIGHT["inbound"]
+        case = follow_up_turn(call, taxonomy)
+        if case is not None:   # the agent states the reason of the call, as a caller would
+            evidence[case] = cue_counts(call.turns[case], taxonomy.reasons)
+            evidence[case, codes.index(offer)] = 0.0
     return evidence * industry_mask(call, taxonomy)
+
+
+def follow_up_turn(call: CallText, taxonomy: Taxonomy) -> int | None:
+    """The turn of an outbound call in which the agent opens on the customer's own case rather than an
+    offer (您前天报修的宽带……给您做个回访, 您上周退的那台洗衣机，退款收到了吗): one of the agent's first
+    ``FOLLOW_UP_AGENT_TURNS`` turns with a ``follow_up`` cue and a cue of a reason other than the offer,
+    while the customer has said no more than short answers. Such a call is about that case. None for other calls."""
+    cues = taxonomy.follow_up_cues
+    if call.meta.get("direction") != "outbound" or not cues:
+        return None
+    others = {code: body for code, body in taxonomy.reasons.items() if not body.outbound}
+    agent_turns = 0
+    for turn in call.turns:
+        named = cue_counts(turn, others).any()
+        if turn.role == "customer":
+            if named or len(turn.text) >= FOLLOW_UP_REPLY_CHARS:
+                return None   # the customer raised a matter first: the agent's answer to it is no follow-up
+            continue
+        if any(cue.search(turn.text) for cue in cues) and named:
+            return turn.index
+        agent_turns += 1
+        if agent_turns == FOLLOW_UP_AGENT_TURNS:
+            return None
+    return None
+
+
+def is_sales_call(call: CallText, taxonomy: Taxonomy) -> bool:
+    """An outbound call that is about an offer: not a follow-up of the customer's own case."""
+    return (call.meta.get("direction") == "outbound" and taxonomy.outbound_reason is not None
+            and follow_up_turn(call, taxonomy) is None)
 
 
 def path_evidence(call: CallText, taxonomy: Taxonomy) -> np.ndarray:
@@ -130,7 +169,7 @@ class CueScorer:
         probs = 1.0 - np.exp(-0.8 * total)
         codes = list(self.taxonomy.reasons)
         offer = self.taxonomy.outbound_reason
-        if call.meta.get("direction") == "outbound" and offer is not None:
+        if is_sales_call(call, self.taxonomy):
             probs[codes.index(offer)] = max(probs[codes.index(offer)], OUTBOUND_PRIOR)
         return evidence, probs
 

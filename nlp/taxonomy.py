@@ -21,7 +21,7 @@ from nlp.text import sound_cues
 DEFAULT_TAXONOMY = Path(__file__).resolve().parent.parent / "callscope" / "data" / "taxonomy.yaml"
 _SECTIONS = {"reasons", "script_points", "qa_violations", "competitor_dimensions", "lead_intents"}
 _CODE_FIELDS = {"name", "def", "cues", "examples", "industries", "excludes", "precedes", "after", "min_score",
-                "default", "outbound"}
+                "default", "outbound", "follow_up"}
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -46,6 +46,7 @@ class Code:
     default: bool = False    # reasons: the reason of a call in which nothing names any reason
     precedes: tuple[str, ...] = ()   # reasons: found together with one of these, this one is the primary
     outbound: bool = False   # reasons: what an outbound sales call is about for the customer (the offer)
+    follow_up: tuple[re.Pattern[str], ...] = ()   # outbound reason: an agent opening on the customer's own case
 
     def applies_to(self, industry: str | None) -> bool:
         """Whether the code can occur in a call of this industry (unknown industry: always)."""
@@ -81,6 +82,13 @@ class Taxonomy:
     def outbound_reason(self) -> str | None:
         """The reason marked ``outbound: true``, if any: what an outbound sales call is about (the offer)."""
         return next((code for code, body in self.reasons.items() if body.outbound), None)
+
+    @property
+    def follow_up_cues(self) -> tuple[re.Pattern[str], ...]:
+        """The outbound reason's ``follow_up`` cues: how an agent calling about the customer's own case
+        opens (您前天报修的宽带……给您做个回访)."""
+        offer = self.outbound_reason
+        return self.reasons[offer].follow_up if offer else ()
 
     def check(self, section: str, code: str, where: str) -> None:
         """Raise ``TaxonomyError`` if ``code`` is not defined in ``section`` (where: who used it)."""
@@ -150,13 +158,16 @@ def _codes(path: str, section: str, entries: Any) -> dict[str, Code]:
     codes = {code: _code(f"{path}: {section}.{code}", code, body) for code, body in entries.items()}
     for code in codes.values():
         for name, value in (("min_score", code.min_score), ("default", code.default), ("outbound", code.outbound),
-                            ("precedes", code.precedes)):
+                            ("precedes", code.precedes), ("follow_up", code.follow_up)):
             if value and section != "reasons":
                 raise TaxonomyError(f"{path}: {section}.{code.code}.{name}: only reasons take {name}")
     for flag in ("default", "outbound"):
         marked = [code.code for code in codes.values() if getattr(code, flag)]
         if len(marked) > 1:
             raise TaxonomyError(f"{path}: {section}: only one code can be the {flag} ({', '.join(marked)} all are)")
+    for code in codes.values():
+        if code.follow_up and not code.outbound:
+            raise TaxonomyError(f"{path}: {section}.{code.code}.follow_up: only the outbound reason takes follow_up")
     for code in codes.values():
         for name, others in (("excludes", code.excludes), ("precedes", code.precedes)):
             for other in others:
@@ -175,7 +186,7 @@ def _code(where: str, code: Any, body: Any) -> Code:
     if extra:
         raise TaxonomyError(f"{where}: unknown field(s) {', '.join(sorted(map(str, extra)))}; "
                             f"allowed: {', '.join(sorted(_CODE_FIELDS))}")
-    for key in ("cues", "examples", "industries", "excludes", "precedes", "after"):
+    for key in ("cues", "examples", "industries", "excludes", "precedes", "after", "follow_up"):
         items = body.get(key, [])
         if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
             raise TaxonomyError(f"{where}.{key}: expected a list of non-empty strings")
@@ -191,7 +202,8 @@ def _code(where: str, code: Any, body: Any) -> Code:
                 tuple(body.get("industries", [])),
                 sound_cues(cues), tuple(body.get("excludes", [])),
                 tuple(_cue(where, c, "after") for c in body.get("after", [])), float(min_score),
-                body.get("default", False), tuple(body.get("precedes", [])), body.get("outbound", False))
+                body.get("default", False), tuple(body.get("precedes", [])), body.get("outbound", False),
+                tuple(_cue(where, c, "follow_up") for c in body.get("follow_up", [])))
 
 
 def compile_cue(cue: str) -> re.Pattern[str]:

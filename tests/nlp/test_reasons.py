@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nlp.reasons import find_reasons
-from nlp.scoring import CueScorer, cue_counts, path_evidence
+from nlp.scoring import CueScorer, cue_counts, follow_up_turn, path_evidence
 from nlp.taxonomy import load_taxonomy
 from tests.nlp.helpers import make_call
 
@@ -64,6 +64,37 @@ def test_outbound_call_is_about_the_product_offered():
     assert SCORER.taxonomy.outbound_reason == "product_consult"
     plain = _every_reason(SCORER.taxonomy, outbound=False)
     assert CueScorer(plain).reason_scores(call)[1].max() < 0.5
+
+
+def test_outbound_follow_up_of_the_customers_case_is_about_that_case():
+    # the agent calls back about a refund, then pitches: the call is about the refund
+    call = make_call([
+        ("customer", "喂？"),
+        ("agent", "您好，这里是青禾优选客服。请问是龚先生吗？"),
+        ("customer", "是我。"),
+        ("agent", "您上周退的那台洗衣机，退款昨天已经原路退到您卡上了，给您回访一下，收到了吗？"),
+        ("customer", "收到了。"),
+        ("agent", "那就好。我们现在有以旧换新活动，您要不要看看新款？"),
+        ("customer", "不用了，谢谢。"),
+    ], direction="outbound", industry="ecommerce")
+    assert follow_up_turn(call, SCORER.taxonomy) == 3
+    assert find_reasons(call, SCORER)[0].code == "return_refund"
+    # a sales call dressed as a survey (套餐使用情况的回访) names no case: it stays about the offer
+    survey = make_call([
+        ("agent", "您好，我们在做套餐使用情况的回访，想问一下您平时流量够用吗？"),
+        ("customer", "还行吧。"),
+        ("agent", "给您推荐一个二十G的流量包，每月十五元。"),
+        ("customer", "不需要。"),
+    ], direction="outbound", industry="telecom")
+    assert follow_up_turn(survey, SCORER.taxonomy) is None
+    assert find_reasons(survey, SCORER)[0].code == "product_consult"
+    # an agent answering a matter the customer raised first is not following up a case of their own
+    asked = make_call([
+        ("agent", "您好，给您介绍一款养老年金，六十岁起每月领取。"),
+        ("customer", "正好问个事，我上个月报的意外险理赔，材料交了一直没消息。"),
+        ("agent", "我帮您查一下，您这个案件已经审核通过了，本周到账。"),
+    ], direction="outbound", industry="insurance")
+    assert follow_up_turn(asked, SCORER.taxonomy) is None
 
 
 def test_negated_cue_does_not_count():

@@ -68,6 +68,9 @@ BASE = "reasons:\n  bill_inquiry: {name: 查询, def: asks}\nscript_points:\n  g
     (BASE.replace("def: greets}", "def: greets}\n  closing: {name: 结束, precedes: [greeting]}"),
      "script_points.closing.precedes: only reasons take precedes"),
     (BASE.replace("def: asks}", "def: asks, precedes: [bill_inquiry]}"), "precedes: 'bill_inquiry' is not another code"),
+    (BASE.replace("def: asks}", "def: asks, follow_up: [回访]}"), "reasons.bill_inquiry.follow_up: only the outbound reason"),
+    (BASE.replace("def: asks}", "def: asks, outbound: true, follow_up: ['re:(回访']}"),
+     "reasons.bill_inquiry.follow_up: bad regular expression"),
     (BASE.replace("def: asks}", "def: asks, default: true}\n  bill_dispute: {name: 争议, default: true}"),
      "only one code can be the default (bill_inquiry, bill_dispute all are)"),
 ])
