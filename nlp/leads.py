@@ -59,6 +59,7 @@ class LeadPatterns:
     owned: re.Pattern[str] | None = None     # goods already bought: group 1 names them
     variant: tuple[re.Pattern[str], ...] = ()   # asks for another version of what was bought (有没有大一点的)
     busy: tuple[re.Pattern[str], ...] = ()   # 正开会呢, 在开车: a "later" said with these puts off the call, not the offer
+    offered_downgrade: tuple[re.Pattern[str], ...] = ()   # an agent proposing to spend less (降级成金卡)
 
 
 @lru_cache(maxsize=4)
@@ -82,12 +83,13 @@ def load_lead_patterns(path: str | None = None) -> LeadPatterns:
         downgrade = tuple(compile_cue(c) for c in raw.get("downgrade", []))
         cancelling = tuple(compile_cue(c) for c in raw.get("cancelling", []))
         busy = tuple(compile_cue(c) for c in raw.get("busy", []))
+        offered_downgrade = tuple(compile_cue(c) for c in raw.get("offered_downgrade", []))
         owned = compile_cue(raw["products"]["owned"]) if raw["products"].get("owned") else None
         variant = tuple(compile_cue(c) for c in raw["products"].get("variant", []))
     except (OSError, KeyError, TypeError, ValueError, re.error, yaml.YAMLError) as exc:
         raise ValueError(f"{source}: bad lead pattern file ({type(exc).__name__}: {exc})") from None
     return LeadPatterns(cues, sounds, weights, product, not_products, not_before, pitch, goods, not_goods,
-                        downgrade, cancelling, owned, variant, busy)
+                        downgrade, cancelling, owned, variant, busy, offered_downgrade)
 
 
 def signal_counts(text: str, patterns: LeadPatterns) -> dict[str, int]:
@@ -327,7 +329,8 @@ def cutting_spend(call: CallText, patterns: LeadPatterns) -> set[int]:
     and reads the change back first (确认，办吧): what is offered there, and a yes to it, is no sale."""
     cutting: set[int] = set()
     for turn in call.turns:
-        if turn.role == "customer" and any(_unnegated(cue, turn.text) for cue in patterns.downgrade):
+        cues = patterns.downgrade if turn.role == "customer" else patterns.offered_downgrade
+        if any(_unnegated(cue, turn.text) for cue in cues):
             later = call.turns[turn.index + 1: turn.index + 2 * DOWNGRADE_TURNS + 1]
             yes = next((t.index for t in later if t.role == "customer"
                         and signal_counts(t.text, patterns)["accept"]), turn.index)
@@ -386,8 +389,8 @@ def find_lead(call: CallText, *, patterns: str | Path | None = None,
         if turn.role != "customer":
             continue
         found = signals[turn.index]
-        if turn.index in cutting:  # a yes to spending less is no sale; second thoughts still count
-            found = {**found, "accept": 0}
+        if turn.index in cutting:  # a yes to spending less, or its price asked, is no sale; second thoughts still count
+            found = {**found, "accept": 0, "interest": 0}
         if found["accept"] or found["consider"] or found["interest"]:
             turns.append(turn.index)
         asked = asked or bool(found["interest"] and not found["refuse"])

@@ -161,6 +161,30 @@ def test_an_upgrade_the_customer_asks_for_is_a_lead_a_downgrade_is_not(ask, answ
     assert find_lead(call).intent == intent
 
 
+def test_the_plan_the_customer_has_described_in_an_answer_is_no_offer():
+    # the agent describing the customer's own plan answers a question; it offers nothing
+    own = make_call([
+        ("customer", "我每个月月租是多少来着？"),
+        ("agent", "您现在是八十八的套餐，里面有三十个G流量。"),
+        ("customer", "我用不了那么多，能不能给我换个便宜的？"),
+        ("agent", "可以，有个三十八的敬老套餐。"),
+        ("customer", "那多少钱一个月？"),
+        ("agent", "三十八，五个G流量。"),
+        ("customer", "那行，就换这个。"),
+    ], direction="inbound", industry="telecom")
+    assert find_lead(own).intent == "none"
+
+
+@pytest.mark.parametrize("said, offer, intent", [
+    ("这套餐一个月一百二十八，我要销户。", "您可以考虑降档到五十八的套餐，号码不用销。", "none"),   # kept by spending less
+    ("我这套餐流量老不够用。", "您可以考虑升级到一百五十八的套餐，流量多一倍。", "high"),       # spending more: a sale
+])
+def test_a_yes_to_a_downgrade_the_agent_proposes_buys_nothing(said, offer, intent):
+    call = make_call([("customer", said), ("agent", offer), ("customer", "那就换这个吧。")],
+                     direction="inbound", industry="telecom")
+    assert find_lead(call).intent == intent
+
+
 def test_bad_lead_file_names_it(tmp_path):
     path = tmp_path / "leads.yaml"
     path.write_text("signals: {accept: {weight: x}}\n", encoding="utf-8")
