@@ -102,9 +102,17 @@ def test_mention_brand_and_dimension(industry, text, brand, dimension):
     ("insurance", "车上五个座位每人保十万，一年一百八十元"),          # cover per person, not 人保
     ("ecommerce", "我的橙屿PLUS会员自动续费了，扣了九十九，我不想续了"),   # a shop's own PLUS membership, not 京东's
     ("ecommerce", "收货地址是南昌市青山湖区京东大道那个小区"),           # a street
+    ("insurance", "新地址是长宁区泰康南路八十六弄五号三零二"),           # a street with its quarter
 ])
 def test_look_alikes_are_not_competitors(industry, text):
     assert _found(_call(industry, ("customer", text))) == []
+
+
+def test_an_agent_naming_their_own_company_is_not_a_competitor():
+    # no greeting with the company's name: the agent says who they are later (我这边联通的)
+    call = _call("telecom", ("agent", "哦我这边联通的。现在有个套餐升级活动，您看要不要了解一下？"), greeting="喂，您好。")
+    assert _found(call) == []
+    assert [b for _, b, _ in _found(_call("telecom", ("customer", "我这边联通的信号比你们好。")))] == ["中国联通"]
 
 
 def test_a_name_inside_the_centres_own_product_is_not_a_competitor():
