@@ -305,7 +305,9 @@ def offer_turns(call: CallText, patterns: LeadPatterns, signals: dict[int, dict[
             if not names and outbound and _reads_back_order(turn.text, patterns):
                 names = _ordered_names(turn.text)
             answers = unnamed_ask is not None and turn.index == unnamed_ask + 1   # it names what was asked: 三年期定期……
-            if names and (outbound or answers or any(cue in turn.text for cue in patterns.pitch)):
+            # inbound, a turn that ends or refunds what it names (会员的自动续费我帮您关掉) offers nothing
+            ends = not outbound and any(cue.search(turn.text) for cue in patterns.cancelling)
+            if names and not ends and (outbound or answers or any(cue in turn.text for cue in patterns.pitch)):
                 offers.append((turn.index, names))
             continue
         if not signals[turn.index]["interest"]:

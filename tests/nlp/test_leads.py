@@ -185,6 +185,15 @@ def test_a_yes_to_a_downgrade_the_agent_proposes_buys_nothing(said, offer, inten
     assert find_lead(call).intent == intent
 
 
+def test_an_agent_turn_ending_what_it_names_offers_nothing():
+    call = make_call([
+        ("customer", "这个会员每个月自动扣我钱，我不想要了。"),
+        ("agent", "会员的自动续费我帮您关掉，这个月的会员权益您可以用到月底。"),
+        ("customer", "行，那就这么办吧。"),
+    ], direction="inbound", industry="ecommerce")
+    assert find_lead(call).intent == "none"
+
+
 def test_bad_lead_file_names_it(tmp_path):
     path = tmp_path / "leads.yaml"
     path.write_text("signals: {accept: {weight: x}}\n", encoding="utf-8")
