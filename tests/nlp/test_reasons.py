@@ -230,6 +230,7 @@ def test_plainer_wordings_of_fraud_balance_surrender_and_repeat_calls():
     ("ecommerce", "你好，我想咨询个显示器，二十七寸的。", "product_consult"),
     ("bank", "我说我要分期，她问我是哪张卡。", "installment"),
     ("telecom", "我现在这个套餐每个月都不够用，有没有大一点的？", "plan_change"),
+    ("telecom", "我妈月初刚充的一百，这才月中就提示余额不足。", "bill_inquiry"),   # dev25
     ("telecom", "有一笔国际长途四十多块，我都没出过国，这个能不能给我退了？", "bill_dispute"),
     ("ecommerce", "我买的保温杯，下单一个礼拜了还显示待发货。", "order_delivery"),
     # and of a fifth (eval/extra/dev7), who says a reason the many ways people do
