@@ -23,7 +23,7 @@ AGENT_REASON_WEIGHT = {"inbound": 0.3, "outbound": 0.0}
 # ``outbound: true`` reason): the cue scorer gives that reason at least this probability
 OUTBOUND_PRIOR = 0.9
 # an agent calling about the customer's own case (a refund, a repair, a claim) says so in one of their
-# first few turns, before any offer
+# first few turns
 FOLLOW_UP_AGENT_TURNS = 4
 # ...while the customer has only answered (喂？ 是我。 后四位零七零三。), not yet raised a matter of their own
 FOLLOW_UP_REPLY_CHARS = 20
