@@ -89,12 +89,11 @@ def follow_up_turn(call: CallText, taxonomy: Taxonomy) -> int | None:
     others = {code: body for code, body in taxonomy.reasons.items() if not body.outbound}
     agent_turns = 0
     for turn in call.turns:
-        named = cue_counts(turn, others).any()
         if turn.role == "customer":
-            if named or len(turn.text) >= FOLLOW_UP_REPLY_CHARS:
+            if len(turn.text) >= FOLLOW_UP_REPLY_CHARS or cue_counts(turn, others).any():
                 return None   # the customer raised a matter first: the agent's answer to it is no follow-up
             continue
-        if any(cue.search(turn.text) for cue in cues) and named:
+        if any(cue.search(turn.text) for cue in cues) and cue_counts(turn, others).any():
             return turn.index
         agent_turns += 1
         if agent_turns == FOLLOW_UP_AGENT_TURNS:
