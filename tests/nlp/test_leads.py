@@ -87,6 +87,7 @@ def test_service_call_without_an_offer_is_no_lead():
     ("境外旅行险多少钱", ["境外旅行险"]),                      # 旅行 is one word with the keyword's 行
     ("可以存一笔定期", ["定期"]),
     ("我们的生鲜周卡一周十九块九", ["生鲜周卡"]),               # a week's or a year's pass is a product
+    ("我们这款只要在加油站刷卡就返", []),                      # 刷卡 swipes a card: no card is named
 ])
 def test_product_phrases(text, expected):
     assert products_in(text, load_lead_patterns()) == expected
