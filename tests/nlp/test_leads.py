@@ -88,6 +88,8 @@ def test_service_call_without_an_offer_is_no_lead():
     ("可以存一笔定期", ["定期"]),
     ("我们的生鲜周卡一周十九块九", ["生鲜周卡"]),               # a week's or a year's pass is a product
     ("我们这款只要在加油站刷卡就返", []),                      # 刷卡 swipes a card: no card is named
+    ("我这个固定额度不够用，想装修", []),                      # the limit the customer has is sold to no one
+    ("系统给了您一个固定额度提升的邀请", ["固定额度提升"]),       # raising it is
 ])
 def test_product_phrases(text, expected):
     assert products_in(text, load_lead_patterns()) == expected
