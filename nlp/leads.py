@@ -183,7 +183,12 @@ def _requests(text: str, names: list[str]) -> bool:
 
 def _reads_back_cancellation(text: str, patterns: LeadPatterns) -> bool:
     """Does the agent read back a cancellation for a yes (跟您确认一下，注销尾号三三九一的信用卡，确认吗)?"""
-    return bool(_CONFIRM.search(text)) and any(cue.search(text) for cue in patterns.cancelling)
+    return bool(_CONFIRM.search(text)) and _ends_something(text, patterns)
+
+
+def _ends_something(text: str, patterns: LeadPatterns) -> bool:
+    """Does an agent's turn end a service or grant a remedy (注销, 关掉, 补发, 减免: ``cancelling``)?"""
+    return any(cue.search(text) for cue in patterns.cancelling)
 
 
 def _ordered_names(text: str) -> list[str]:
@@ -306,7 +311,7 @@ def offer_turns(call: CallText, patterns: LeadPatterns, signals: dict[int, dict[
                 names = _ordered_names(turn.text)
             answers = unnamed_ask is not None and turn.index == unnamed_ask + 1   # it names what was asked: 三年期定期……
             # inbound, a turn that ends or refunds what it names (会员的自动续费我帮您关掉) offers nothing
-            ends = not outbound and any(cue.search(turn.text) for cue in patterns.cancelling)
+            ends = not outbound and _ends_something(turn.text, patterns)
             if names and not ends and (outbound or answers or any(cue in turn.text for cue in patterns.pitch)):
                 offers.append((turn.index, names))
             continue
